@@ -1,0 +1,118 @@
+# Makefile -- builds libvmem (release, debug, sanitizer variants), its tests
+# and its benchmark. Everything lands in build/.
+#
+#   make            release + debug libraries
+#   make check      unit, API and stress tests on the release/debug build,
+#                   then the whole suite again under AddressSanitizer + UBSan
+#   make bench      the throughput and capacity benchmark (not a test)
+
+CC      ?= cc
+BUILD   ?= build
+PKG_CONFIG ?= pkg-config
+
+SOVER   := 1
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BASEFLAGS := -std=c11 -D_GNU_SOURCE -pthread -fPIC -fvisibility=hidden \
+	-Iinclude -Isrc $(WARN)
+REL_FLAGS  := -O2 -g -DVM_DEBUG=0
+DBG_FLAGS  := -O0 -g -DVM_DEBUG=3
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -DVM_DEBUG=2 \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined
+TSAN_FLAGS := -O1 -g -DVM_DEBUG=1 -fsanitize=thread
+
+CORE_SRCS := $(sort $(wildcard src/dax/*.c src/pool/*.c src/large/*.c src/slab/*.c))
+CORE_HDRS := $(wildcard include/*.h src/*.h src/*/*.h)
+
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+# objects of one variant: $(call objs,VARIANT)
+objs = $(patsubst src/%.c,$(BUILD)/obj/$(1)/%.o,$(CORE_SRCS))
+
+.PHONY: all lib check check-release check-asan check-tsan bench clean
+all: lib
+lib: $(BUILD)/libvmem.so $(BUILD)/libvmem.a \
+	$(BUILD)/debug/libvmem.so $(BUILD)/debug/libvmem.a
+
+$(BUILD)/obj/release/%.o: src/%.c $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(BASEFLAGS) $(REL_FLAGS) $(CFLAGS) -c $< -o $@
+$(BUILD)/obj/debug/%.o: src/%.c $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(BASEFLAGS) $(DBG_FLAGS) $(CFLAGS) -c $< -o $@
+$(BUILD)/obj/asan/%.o: src/%.c $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(BASEFLAGS) $(ASAN_FLAGS) $(CFLAGS) -c $< -o $@
+$(BUILD)/obj/tsan/%.o: src/%.c $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(BASEFLAGS) $(TSAN_FLAGS) $(CFLAGS) -c $< -o $@
+
+# shared and static library of one variant into one directory
+define libvariant
+$(2)/libvmem.so.$(SOVER): $(call objs,$(1)) src/libvmem.map
+	@mkdir -p $$(@D)
+	$(CC) -shared -pthread -Wl,-soname,libvmem.so.$(SOVER) \
+		-Wl,--version-script=src/libvmem.map -Wl,-z,defs -Wl,-z,now \
+		$$(filter %.o,$$^) -o $$@ $(3)
+$(2)/libvmem.so: $(2)/libvmem.so.$(SOVER)
+	ln -sf libvmem.so.$(SOVER) $$@
+$(2)/libvmem.a: $(call objs,$(1))
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(eval $(call libvariant,release,$(BUILD),))
+$(eval $(call libvariant,debug,$(BUILD)/debug,))
+$(eval $(call libvariant,asan,$(BUILD)/asan,-fsanitize=address,undefined))
+$(eval $(call libvariant,tsan,$(BUILD)/tsan,-fsanitize=thread))
+
+# ---- tests ---------------------------------------------------------------
+# test/unit/*.c   see the internals: linked statically with the debug build
+# test/api/*.c    see only <libvmem.h>: linked with the shared release library
+# test/stress/*.c like api, long-running threaded programs
+UNIT_SRCS   := $(sort $(wildcard test/unit/*.c))
+API_SRCS    := $(sort $(wildcard test/api/*.c))
+STRESS_SRCS := $(sort $(wildcard test/stress/*.c))
+TEST_HDRS   := $(wildcard test/*.h)
+TFLAGS := -std=c11 -D_GNU_SOURCE -pthread -Iinclude -Isrc -Itest $(WARN) \
+	-Wno-missing-prototypes $(CHECK_CFLAGS)
+
+# $(call testbins,VARIANT-DIR) -> the test binaries of a variant
+testbins = $(patsubst test/%.c,$(1)/test/%,$(UNIT_SRCS) $(API_SRCS) $(STRESS_SRCS))
+
+# $(call testvariant,BUILDDIR,LIBDIR-FOR-UNIT,LIBDIR-FOR-API,FLAGS)
+define testvariant
+$(1)/test/unit/%: test/unit/%.c $(2)/libvmem.a $(TEST_HDRS) $(CORE_HDRS)
+	@mkdir -p $$(@D)
+	$(CC) $(TFLAGS) $(4) $$< -o $$@ $(2)/libvmem.a $(CHECK_LIBS) -lm
+$(1)/test/api/%: test/api/%.c $(3)/libvmem.so $(TEST_HDRS) include/libvmem.h
+	@mkdir -p $$(@D)
+	$(CC) $(TFLAGS) $(4) $$< -o $$@ -L$(3) -Wl,-rpath,$(abspath $(3)) -lvmem $(CHECK_LIBS) -lm
+$(1)/test/stress/%: test/stress/%.c $(3)/libvmem.so $(TEST_HDRS) include/libvmem.h
+	@mkdir -p $$(@D)
+	$(CC) $(TFLAGS) $(4) $$< -o $$@ -L$(3) -Wl,-rpath,$(abspath $(3)) -lvmem $(CHECK_LIBS) -lm
+endef
+$(eval $(call testvariant,$(BUILD),$(BUILD)/debug,$(BUILD),-O2 -g))
+$(eval $(call testvariant,$(BUILD)/asan,$(BUILD)/asan,$(BUILD)/asan,-O1 -g $(ASAN_FLAGS)))
+$(eval $(call testvariant,$(BUILD)/tsan,$(BUILD)/tsan,$(BUILD)/tsan,-O1 -g $(TSAN_FLAGS)))
+
+check: check-release check-asan
+check-release: lib $(call testbins,$(BUILD))
+	test/run-tests.sh release $(call testbins,$(BUILD))
+check-asan: $(call testbins,$(BUILD)/asan)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		test/run-tests.sh asan $(call testbins,$(BUILD)/asan)
+check-tsan: $(call testbins,$(BUILD)/tsan)
+	TSAN_OPTIONS=halt_on_error=1 test/run-tests.sh tsan $(call testbins,$(BUILD)/tsan)
+
+# ---- benchmark -----------------------------------------------------------
+BENCH_SRCS := $(sort $(wildcard test/bench/*.c))
+$(BUILD)/bench/%: test/bench/%.c $(BUILD)/libvmem.so include/libvmem.h
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Iinclude $(WARN) -Wno-missing-prototypes \
+		$< -o $@ -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lvmem -ldl -lm
+bench: $(patsubst test/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+	test/bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,105 @@
+/*
+ * backing.c -- pool files: create, reserve, map, unmap (see dax.h).
+ *
+ * Owns the file descriptor and the mapping of a file-backed pool. The file
+ * never has a name in the directory, so its space goes back to the file
+ * system when the mapping and the descriptor are gone, even if the process
+ * dies.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "dax/dax.h"
+#include "internal.h"
+#include "pool/log.h"
+
+/* an unnamed file in dir, or -1 */
+static int
+open_tmpfile(const char *dir)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0 || errno != EOPNOTSUPP)
+		return fd;
+	/* the file system has no O_TMPFILE: a named file, unlinked at once */
+	char path[4096];
+	int n = snprintf(path, sizeof(path), "%s/.vmem.XXXXXX", dir);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	(void)unlink(path);
+	return fd;
+}
+
+int
+backing_file_create(backing_t *b, const char *dir, size_t size)
+{
+	long sys_page = sysconf(_SC_PAGESIZE);
+	size_t page = sys_page > 0 ? (size_t)sys_page : VM_PAGE;
+	if (page < VM_PAGE)
+		page = VM_PAGE;
+	size = VM_ALIGN_UP(size, page);
+
+	int fd = open_tmpfile(dir);
+	if (fd < 0) {
+		int e = errno;
+		vm_err("cannot create a pool file in %s: %s", dir, strerror(e));
+		errno = e;
+		return -1;
+	}
+	int e = posix_fallocate(fd, 0, (off_t)size);
+	if (e != 0) {
+		close(fd);
+		vm_err("cannot reserve %zu bytes in %s: %s", size, dir,
+				strerror(e));
+		errno = e;
+		return -1;
+	}
+	void *addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (addr == MAP_FAILED) {
+		e = errno;
+		close(fd);
+		vm_err("cannot map the pool file: %s", strerror(e));
+		errno = e;
+		return -1;
+	}
+	b->kind = BACKING_FILE;
+	b->fd = fd;
+	b->addr = addr;
+	b->size = size;
+	b->align = page;
+	return 0;
+}
+
+void
+backing_destroy(backing_t *b)
+{
+	if (b->kind == BACKING_REGION)
+		return;
+	munmap(b->addr, b->size);
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+}
+
+const char *
+backing_kind_name(enum backing_kind_e kind)
+{
+	switch (kind) {
+	case BACKING_REGION:
+		return "region";
+	case BACKING_FILE:
+		return "file";
+	case BACKING_DEVDAX:
+		return "device DAX";
+	}
+	return "?";
+}

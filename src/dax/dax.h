@@ -1,0 +1,48 @@
+/*
+ * dax.h -- the memory behind a pool: a hidden temporary file, a region the
+ * caller mapped, or (detection only, for now) a device DAX.
+ *
+ * Only this directory calls mmap(2), munmap(2) or opens pool files.
+ * Functions return 0 on success, or -1 with errno set and a message left
+ * with vm_err(). Thread safety: no shared state.
+ */
+#ifndef VM_DAX_H
+#define VM_DAX_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+
+enum backing_kind_e {
+	BACKING_REGION = 0,	/* memory the caller mapped */
+	BACKING_FILE = 1,	/* a temporary file we made and mapped */
+	BACKING_DEVDAX = 2,	/* a whole device DAX */
+};
+
+typedef struct backing_s {
+	enum backing_kind_e kind;
+	int fd;			/* BACKING_FILE: the open file, else -1 */
+	void *addr;		/* the mapping */
+	size_t size;		/* bytes mapped */
+	size_t align;		/* alignment of the mapping */
+} backing_t;
+
+/*
+ * Makes a pool file of size bytes (rounded up to the page size) in dir:
+ * O_TMPFILE with mode 0600 (mkstemp + unlink where the file system does
+ * not support it), space reserved with posix_fallocate, mapped shared.
+ */
+int backing_file_create(backing_t *b, const char *dir, size_t size);
+
+/* unmaps and closes what backing_file_create made */
+void backing_destroy(backing_t *b);
+
+/* a printable name of the kind */
+const char *backing_kind_name(enum backing_kind_e kind);
+
+/*
+ * 1 if the character device st describes is a device DAX (its sysfs
+ * subsystem is "dax"), 0 if not. sysfs_root is "/sys" outside tests.
+ */
+int devdax_is_dax(const char *sysfs_root, const struct stat *st);
+
+#endif /* VM_DAX_H */

@@ -1,0 +1,266 @@
+/*
+ * extent.c -- the best-fit extent manager (see large.h).
+ *
+ * Owns: the free runs of a pool's data area and their treap, and the page
+ * map entries of every run boundary. Invariants kept here:
+ *   free_pages + large_pages + slab_pages == npages - data_first
+ *   nfree_runs == nodes in the treap
+ *   a RUN_FREE or RUN_LARGE run maps its first and last page, a RUN_SLAB
+ *   maps all its pages; all other pages of the data area map to 0.
+ */
+#include "large/large.h"
+
+/* writes the page map entries of the run at page for its kind */
+static void
+map_run(region_t *rg, uint32_t page, uint64_t entry_or_0)
+{
+	run_t *run = region_run(rg, page);
+	uint32_t last = page + run->npages - 1;
+	if (run->kind == RUN_SLAB) {
+		for (uint32_t p = page; p <= last; p++)
+			pagemap_set(&rg->pagemap, p, entry_or_0);
+	} else {
+		pagemap_set(&rg->pagemap, page, entry_or_0);
+		pagemap_set(&rg->pagemap, last, entry_or_0);
+	}
+}
+
+static void
+map(region_t *rg, uint32_t page)
+{
+	run_t *run = region_run(rg, page);
+	map_run(rg, page, pagemap_entry(run, (enum run_kind_e)run->kind));
+}
+
+static void
+unmap(region_t *rg, uint32_t page)
+{
+	map_run(rg, page, 0);
+}
+
+/* makes [page, page + npages) a free run and puts it in the tree */
+static void
+add_free(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages)
+{
+	run_t *run = region_run(rg, page);
+	run->npages = npages;
+	run->kind = RUN_FREE;
+	run->u.tree.left = 0;
+	run->u.tree.right = 0;
+	map(rg, page);
+	etree_insert(rg, &ex->tree, page);
+	ex->nfree_runs++;
+	ex->free_pages += npages;
+}
+
+/* takes the free run at page out of the tree; its record stays */
+static void
+take_free(extents_t *ex, region_t *rg, uint32_t page)
+{
+	run_t *run = region_run(rg, page);
+	vm_assert_internal(run->kind == RUN_FREE);
+	etree_remove(rg, &ex->tree, page);
+	unmap(rg, page);
+	ex->nfree_runs--;
+	ex->free_pages -= run->npages;
+}
+
+void
+extents_init(extents_t *ex, region_t *rg)
+{
+	vm_lock_init(&ex->lock);
+	ex->tree = 0;
+	ex->nfree_runs = 0;
+	ex->free_pages = 0;
+	ex->large_pages = 0;
+	ex->slab_pages = 0;
+	ex->nlarge = 0;
+	ex->nmalloc_large = 0;
+	ex->nfree_large = 0;
+	ex->nresize_inplace = 0;
+	add_free(ex, rg, rg->data_first, rg->npages - rg->data_first);
+}
+
+/* pages from the start of the free run at page to an aligned address */
+static uint32_t
+lead_pages(const region_t *rg, uint32_t page, size_t align)
+{
+	uintptr_t addr = (uintptr_t)region_addr(rg, page);
+	return (uint32_t)((VM_ALIGN_UP(addr, align) - addr) >> VM_PAGE_SHIFT);
+}
+
+static bool
+fits(const region_t *rg, uint32_t page, uint32_t npages, size_t align)
+{
+	uint64_t need = (uint64_t)lead_pages(rg, page, align) + npages;
+	return need <= region_run(rg, page)->npages;
+}
+
+/*
+ * The best free run that holds npages at the alignment: the smallest that
+ * fits, lowest address among equals. Without alignment that is the lower
+ * bound. With it, a few candidates in order are tried, then the lower bound
+ * for the size that fits at any address, and only if that fails a walk of
+ * every larger run.
+ */
+static uint32_t
+find_fit(const extents_t *ex, const region_t *rg, uint32_t npages,
+		size_t align)
+{
+	uint32_t page = etree_lower_bound(rg, ex->tree, npages, 0);
+	if (align <= VM_PAGE || page == 0)
+		return page;
+	for (int tries = 0; page != 0 && tries < 16; tries++) {
+		if (fits(rg, page, npages, align))
+			return page;
+		page = etree_lower_bound(rg, ex->tree,
+				region_run(rg, page)->npages, page + 1);
+	}
+	uint64_t any = (uint64_t)npages + (align >> VM_PAGE_SHIFT) - 1;
+	if (any <= UINT32_MAX) {
+		page = etree_lower_bound(rg, ex->tree, (uint32_t)any, 0);
+		if (page != 0)
+			return page;
+	}
+	page = etree_lower_bound(rg, ex->tree, npages, 0);
+	while (page != 0 && !fits(rg, page, npages, align))
+		page = etree_lower_bound(rg, ex->tree,
+				region_run(rg, page)->npages, page + 1);
+	return page;
+}
+
+static void
+account(extents_t *ex, enum run_kind_e kind, int64_t pages)
+{
+	if (kind == RUN_SLAB)
+		ex->slab_pages += (uint64_t)pages;
+	else
+		ex->large_pages += (uint64_t)pages;
+}
+
+run_t *
+extents_alloc(extents_t *ex, region_t *rg, size_t npages, size_t align,
+		enum run_kind_e kind)
+{
+	vm_assert(kind == RUN_LARGE || kind == RUN_SLAB);
+	if (npages == 0 || npages > UINT32_MAX)
+		return NULL;
+	uint32_t n = (uint32_t)npages;
+	vm_lock(&ex->lock);
+	uint32_t page = find_fit(ex, rg, n, align);
+	if (page == 0) {
+		vm_unlock(&ex->lock);
+		return NULL;
+	}
+	uint32_t have = region_run(rg, page)->npages;
+	uint32_t lead = align > VM_PAGE ? lead_pages(rg, page, align) : 0;
+	take_free(ex, rg, page);
+	if (lead > 0)
+		add_free(ex, rg, page, lead);
+	uint32_t start = page + lead;
+	uint32_t trail = have - lead - n;
+	if (trail > 0)
+		add_free(ex, rg, start + n, trail);
+	run_t *run = region_run(rg, start);
+	run->npages = n;
+	run->kind = (uint8_t)kind;
+	map(rg, start);
+	account(ex, kind, n);
+	if (kind == RUN_LARGE) {
+		ex->nlarge++;
+		ex->nmalloc_large++;
+	}
+	vm_unlock(&ex->lock);
+	return run;
+}
+
+/*
+ * Frees [page, page + npages), whose page map entries are already cleared,
+ * merging it with free neighbours. Caller holds the lock.
+ */
+static void
+release_locked(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages)
+{
+	region_run(rg, page)->kind = RUN_NONE;
+	if (page > rg->data_first) {
+		run_t *left = region_lookup(rg, page - 1);
+		if (left != NULL && left->kind == RUN_FREE) {
+			uint32_t lpage = region_run_page(rg, left);
+			take_free(ex, rg, lpage);
+			npages += left->npages;
+			page = lpage;
+		}
+	}
+	uint32_t end = page + npages;
+	if (end < rg->npages) {
+		run_t *right = region_lookup(rg, end);
+		if (right != NULL && right->kind == RUN_FREE) {
+			take_free(ex, rg, end);
+			npages += right->npages;
+			right->kind = RUN_NONE;
+		}
+	}
+	add_free(ex, rg, page, npages);
+}
+
+void
+extents_free(extents_t *ex, region_t *rg, run_t *run)
+{
+	uint32_t page = region_run_page(rg, run);
+	vm_lock(&ex->lock);
+	vm_assert(run->kind == RUN_LARGE || run->kind == RUN_SLAB);
+	enum run_kind_e kind = (enum run_kind_e)run->kind;
+	uint32_t npages = run->npages;
+	unmap(rg, page);
+	account(ex, kind, -(int64_t)npages);
+	if (kind == RUN_LARGE) {
+		ex->nlarge--;
+		ex->nfree_large++;
+	}
+	release_locked(ex, rg, page, npages);
+	vm_unlock(&ex->lock);
+}
+
+bool
+extents_resize(extents_t *ex, region_t *rg, run_t *run, size_t npages)
+{
+	uint32_t page = region_run_page(rg, run);
+	bool done = false;
+	if (npages == 0 || npages > UINT32_MAX)
+		return false;
+	vm_lock(&ex->lock);
+	vm_assert(run->kind == RUN_LARGE);
+	uint32_t have = run->npages;
+	uint32_t want = (uint32_t)npages;
+	if (want == have) {
+		done = true;
+	} else if (want < have) {
+		unmap(rg, page);
+		run->npages = want;
+		map(rg, page);
+		ex->large_pages -= have - want;
+		release_locked(ex, rg, page + want, have - want);
+		done = true;
+	} else if ((uint64_t)page + have < rg->npages) {
+		uint32_t next = page + have;
+		run_t *right = region_lookup(rg, next);
+		uint32_t extra = want - have;
+		if (right == region_run(rg, next) && right->kind == RUN_FREE &&
+				right->npages >= extra) {
+			uint32_t rest = right->npages - extra;
+			take_free(ex, rg, next);
+			right->kind = RUN_NONE;
+			unmap(rg, page);
+			run->npages = want;
+			map(rg, page);
+			ex->large_pages += extra;
+			if (rest > 0)
+				add_free(ex, rg, page + want, rest);
+			done = true;
+		}
+	}
+	if (done && want != have)
+		ex->nresize_inplace++;
+	vm_unlock(&ex->lock);
+	return done;
+}

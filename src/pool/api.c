@@ -1,0 +1,273 @@
+/*
+ * api.c -- the object functions of libvmem: malloc, free and friends.
+ *
+ * Owns no state. Small requests (up to SC_SMALL_MAX) go to the bin of their
+ * size class, larger ones to the extent manager as whole pages. When the
+ * pool has no room, the slabs the bins keep in reserve are given back and
+ * the request is tried once more before it fails with ENOMEM.
+ */
+#include <errno.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "pool/log.h"
+#include "pool/vmem.h"
+
+VM_COLD static void *
+out_of_memory(size_t size)
+{
+	vm_err("out of memory: no room for %zu bytes in the pool", size);
+	errno = ENOMEM;
+	return NULL;
+}
+
+static void *
+small_alloc(VMEM *vmp, unsigned cls)
+{
+	bin_t *bin = &vmp->bins[cls];
+	void *p = bin_malloc(bin, cls, &vmp->region, &vmp->extents);
+	if (vm_unlikely(p == NULL) && pool_reclaim(vmp) > 0)
+		p = bin_malloc(bin, cls, &vmp->region, &vmp->extents);
+	return p;
+}
+
+static void *
+large_alloc(VMEM *vmp, size_t size, size_t align)
+{
+	if (size > SIZE_MAX - VM_PAGE)
+		return NULL;
+	size_t npages = size == 0 ? 1 : VM_PAGES(size);
+	run_t *run = extents_alloc(&vmp->extents, &vmp->region, npages, align,
+			RUN_LARGE);
+	if (vm_unlikely(run == NULL) && pool_reclaim(vmp) > 0)
+		run = extents_alloc(&vmp->extents, &vmp->region, npages, align,
+				RUN_LARGE);
+	if (run == NULL)
+		return NULL;
+	return region_addr(&vmp->region, region_run_page(&vmp->region, run));
+}
+
+/* an object of at least size bytes, or NULL (errno not set) */
+static void *
+pool_alloc(VMEM *vmp, size_t size)
+{
+	if (vm_likely(size <= SC_SMALL_MAX))
+		return small_alloc(vmp, sc_class(size));
+	return large_alloc(vmp, size, VM_PAGE);
+}
+
+run_t *
+pool_object_run(VMEM *vmp, const void *ptr)
+{
+	region_t *rg = &vmp->region;
+	if (vm_unlikely(!region_has_data(rg, ptr))) {
+		vm_err("%p is not an object of pool %p", ptr, (void *)vmp);
+		return NULL;
+	}
+	uint32_t page = region_page(rg, ptr);
+	run_t *run = region_lookup(rg, page);
+	if (vm_likely(run != NULL)) {
+		if (run->kind == RUN_SLAB)
+			return run;
+		if (run->kind == RUN_LARGE && region_run_page(rg, run) == page &&
+				((uintptr_t)ptr & VM_PAGE_MASK) == 0)
+			return run;
+	}
+	vm_err("%p is not the start of a live object of pool %p", ptr,
+			(void *)vmp);
+	return NULL;
+}
+
+/* true if ptr is a live object of the slab run (message set if not) */
+static bool
+slab_object_live(VMEM *vmp, run_t *run, const void *ptr)
+{
+	if (bin_owns(&vmp->bins[run->cls], run, ptr, &vmp->region))
+		return true;
+	vm_err("%p is not a live object of pool %p", ptr, (void *)vmp);
+	return false;
+}
+
+/* usable bytes of the live object ptr of run */
+static size_t
+object_size(const run_t *run)
+{
+	if (run->kind == RUN_SLAB)
+		return sc_table[run->cls].size;
+	return (size_t)run->npages << VM_PAGE_SHIFT;
+}
+
+/* frees ptr of run; false (message set) if it is not a live object */
+static bool
+object_free(VMEM *vmp, run_t *run, void *ptr)
+{
+	if (run->kind == RUN_SLAB) {
+		if (vm_likely(bin_free(&vmp->bins[run->cls], run, ptr,
+				&vmp->region, &vmp->extents)))
+			return true;
+		vm_err("%p is not a live object of pool %p (double free?)",
+				ptr, (void *)vmp);
+		return false;
+	}
+	extents_free(&vmp->extents, &vmp->region, run);
+	return true;
+}
+
+VM_EXPORT void *
+vmem_malloc(VMEM *vmp, size_t size)
+{
+	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
+	void *p = pool_alloc(vmp, size);
+	vm_log(4, "vmp %p size %zu -> %p", (void *)vmp, size, p);
+	return vm_likely(p != NULL) ? p : out_of_memory(size);
+}
+
+VM_EXPORT void
+vmem_free(VMEM *vmp, void *ptr)
+{
+	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
+	vm_log(4, "vmp %p ptr %p", (void *)vmp, ptr);
+	if (ptr == NULL)
+		return;
+	run_t *run = pool_object_run(vmp, ptr);
+	if (run != NULL)
+		object_free(vmp, run, ptr);
+}
+
+VM_EXPORT void *
+vmem_calloc(VMEM *vmp, size_t nmemb, size_t size)
+{
+	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
+	size_t total;
+	if (__builtin_mul_overflow(nmemb, size, &total)) {
+		vm_err("calloc: %zu * %zu overflows", nmemb, size);
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *p = pool_alloc(vmp, total);
+	if (p == NULL)
+		return out_of_memory(total);
+	memset(p, 0, total);
+	return p;
+}
+
+/* moves the object ptr of run to a new one of size bytes */
+static void *
+realloc_move(VMEM *vmp, run_t *run, void *ptr, size_t size)
+{
+	void *q = pool_alloc(vmp, size);
+	if (q == NULL)
+		return NULL;
+	size_t old = object_size(run);
+	memcpy(q, ptr, old < size ? old : size);
+	object_free(vmp, run, ptr);
+	return q;
+}
+
+VM_EXPORT void *
+vmem_realloc(VMEM *vmp, void *ptr, size_t size)
+{
+	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
+	vm_log(4, "vmp %p ptr %p size %zu", (void *)vmp, ptr, size);
+	if (ptr == NULL) {
+		void *p = pool_alloc(vmp, size);
+		/* a zero-byte request needs no room: on a full pool, NULL
+		 * without an error */
+		if (p == NULL && size != 0)
+			return out_of_memory(size);
+		return p;
+	}
+	run_t *run = pool_object_run(vmp, ptr);
+	if (run == NULL || (run->kind == RUN_SLAB &&
+			!slab_object_live(vmp, run, ptr))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (size == 0) {
+		object_free(vmp, run, ptr);
+		return NULL;
+	}
+	if (run->kind == RUN_SLAB) {
+		if (size <= SC_SMALL_MAX && sc_class(size) == run->cls)
+			return ptr;
+		void *q = realloc_move(vmp, run, ptr, size);
+		if (q == NULL && size <= sc_table[run->cls].size)
+			return ptr;	/* a shrink that found no room */
+		return q != NULL ? q : out_of_memory(size);
+	}
+	/* large: resize in place where the neighbour allows */
+	if (size > SC_SMALL_MAX && size <= SIZE_MAX - VM_PAGE &&
+			extents_resize(&vmp->extents, &vmp->region, run,
+			VM_PAGES(size)))
+		return ptr;
+	void *q = realloc_move(vmp, run, ptr, size);
+	if (q == NULL && size < object_size(run) &&
+			extents_resize(&vmp->extents, &vmp->region, run,
+			VM_PAGES(size)))
+		return ptr;	/* shrinking to small with no room for a copy */
+	return q != NULL ? q : out_of_memory(size);
+}
+
+VM_EXPORT void *
+vmem_aligned_alloc(VMEM *vmp, size_t alignment, size_t size)
+{
+	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
+	if (!VM_IS_POW2(alignment)) {
+		vm_err("alignment %zu is not a power of two", alignment);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (size > SIZE_MAX - alignment - VM_PAGE)
+		return out_of_memory(size);
+	void *p;
+	if (alignment <= VM_MIN_ALIGN) {
+		p = pool_alloc(vmp, size);
+	} else if (alignment <= VM_PAGE &&
+			VM_ALIGN_UP(size ? size : 1, alignment) <= SC_SMALL_MAX) {
+		/* a class whose size is a multiple of alignment: every object
+		 * of its page-aligned slabs is aligned */
+		unsigned cls = sc_class(VM_ALIGN_UP(size ? size : 1, alignment));
+		vm_assert_internal(sc_table[cls].size % alignment == 0);
+		p = small_alloc(vmp, cls);
+	} else {
+		p = large_alloc(vmp, size, alignment);
+	}
+	if (p == NULL)
+		return out_of_memory(size);
+	vm_assert_internal(((uintptr_t)p & (alignment - 1)) == 0);
+	return p;
+}
+
+VM_EXPORT char *
+vmem_strdup(VMEM *vmp, const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *p = vmem_malloc(vmp, len);
+	if (p != NULL)
+		memcpy(p, s, len);
+	return p;
+}
+
+VM_EXPORT wchar_t *
+vmem_wcsdup(VMEM *vmp, const wchar_t *s)
+{
+	size_t bytes = (wcslen(s) + 1) * sizeof(wchar_t);
+	wchar_t *p = vmem_malloc(vmp, bytes);
+	if (p != NULL)
+		memcpy(p, s, bytes);
+	return p;
+}
+
+VM_EXPORT size_t
+vmem_malloc_usable_size(VMEM *vmp, void *ptr)
+{
+	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
+	if (ptr == NULL)
+		return 0;
+	run_t *run = pool_object_run(vmp, ptr);
+	if (run == NULL)
+		return 0;
+	if (run->kind == RUN_SLAB && !slab_object_live(vmp, run, ptr))
+		return 0;
+	return object_size(run);
+}

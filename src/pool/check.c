@@ -1,0 +1,260 @@
+/*
+ * check.c -- vmem_check: a read-only walk that proves every structure of a
+ * pool agrees with every other.
+ *
+ * With every bin lock and the extent lock held (in rank order) it checks:
+ *   - the header: magic, layout of the region;
+ *   - the runs tile the data area, each run's page map entries name it
+ *     (first and last page of free and large runs, every page of a slab),
+ *     and the pages in between map to nothing;
+ *   - no two free runs touch; the extent manager's totals match the walk;
+ *   - the treap: in-order keys increase, heap order holds, it holds exactly
+ *     the free runs;
+ *   - every slab: a valid class, its size, bitmap agrees with nfree, on its
+ *     bin's list exactly when it has free objects; every bin's list,
+ *     counters and object count agree with its slabs.
+ * The first disagreement found is reported (vmem_errormsg, debug log).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "pool/log.h"
+#include "pool/vmem.h"
+
+#define TREE_MAX_DEPTH 10000
+
+struct walk {
+	VMEM *vmp;
+	uint64_t free_pages, large_pages, slab_pages;
+	uint64_t nfree_runs, nlarge;
+	uint64_t tree_nodes;
+	uint32_t slabs[SC_NCLASSES];
+	uint32_t empty[SC_NCLASSES];
+	uint64_t objs[SC_NCLASSES];
+};
+
+VM_FORMAT(1, 2) static bool
+corrupt(const char *fmt, ...)
+{
+	char buf[VM_ERRMSG_MAX - 32];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	vm_err("pool corrupted: %s", buf);
+	return false;
+}
+
+static bool
+check_entry(const region_t *rg, uint32_t page, uint64_t want)
+{
+	uint64_t got = pagemap_get(&rg->pagemap, page);
+	if (got != want)
+		return corrupt("page map entry of page %u is %#llx, not %#llx",
+				page, (unsigned long long)got,
+				(unsigned long long)want);
+	return true;
+}
+
+static bool
+check_slab(struct walk *w, uint32_t page, const run_t *run)
+{
+	if (run->cls >= SC_NCLASSES)
+		return corrupt("slab at page %u has class %u", page, run->cls);
+	const sc_info_t *sc = &sc_table[run->cls];
+	if (run->npages != sc->npages)
+		return corrupt("slab at page %u of class %u has %u pages, not %u",
+				page, run->cls, run->npages, sc->npages);
+	unsigned bits = 0;
+	for (unsigned i = 0; i < SLAB_MAX_OBJS / 64; i++)
+		bits += (unsigned)__builtin_popcountll(run->bitmap[i]);
+	for (unsigned i = sc->nobjs; i < SLAB_MAX_OBJS; i++)
+		if (slab_obj_is_free(run, i))
+			return corrupt("slab at page %u marks object %u free "
+					"beyond its %u objects", page, i, sc->nobjs);
+	if (run->nfree > sc->nobjs || bits != run->nfree)
+		return corrupt("slab at page %u counts %u free objects, its "
+				"bitmap %u, of %u", page, run->nfree, bits,
+				sc->nobjs);
+	if ((run->nfree > 0) != (run->in_list != 0))
+		return corrupt("slab at page %u with %u free objects is%s on "
+				"its bin's list", page, run->nfree,
+				run->in_list ? "" : " not");
+	w->slabs[run->cls]++;
+	w->objs[run->cls] += sc->nobjs - run->nfree;
+	if (run->nfree == sc->nobjs)
+		w->empty[run->cls]++;
+	w->slab_pages += run->npages;
+	return true;
+}
+
+/* every run of the data area, in address order */
+static bool
+check_runs(struct walk *w)
+{
+	const region_t *rg = &w->vmp->region;
+	bool prev_free = false;
+	uint32_t page = rg->data_first;
+	while (page < rg->npages) {
+		const run_t *run = region_run(rg, page);
+		uint64_t end = (uint64_t)page + run->npages;
+		if (run->kind == RUN_NONE || run->npages == 0 || end > rg->npages)
+			return corrupt("no valid run starts at page %u "
+					"(kind %u, %u pages)", page, run->kind,
+					run->npages);
+		uint64_t entry = pagemap_entry((run_t *)run,
+				(enum run_kind_e)run->kind);
+		uint32_t last = (uint32_t)end - 1;
+		for (uint32_t p = page; p <= last; p++) {
+			bool mapped = run->kind == RUN_SLAB || p == page ||
+					p == last;
+			if (!check_entry(rg, p, mapped ? entry : 0))
+				return false;
+		}
+		switch (run->kind) {
+		case RUN_FREE:
+			if (prev_free)
+				return corrupt("free runs touch at page %u", page);
+			w->free_pages += run->npages;
+			w->nfree_runs++;
+			break;
+		case RUN_LARGE:
+			w->large_pages += run->npages;
+			w->nlarge++;
+			break;
+		case RUN_SLAB:
+			if (!check_slab(w, page, run))
+				return false;
+			break;
+		}
+		prev_free = run->kind == RUN_FREE;
+		page = (uint32_t)end;
+	}
+	return true;
+}
+
+/* in-order walk of the treap below node; *prev is the last key seen */
+static bool
+check_tree(struct walk *w, uint32_t node, uint32_t *prev, unsigned depth)
+{
+	const region_t *rg = &w->vmp->region;
+	if (node == 0)
+		return true;
+	if (depth > TREE_MAX_DEPTH || w->tree_nodes > w->nfree_runs)
+		return corrupt("extent tree has a cycle or more nodes than the "
+				"%llu free runs", (unsigned long long)w->nfree_runs);
+	if (node < rg->data_first || node >= rg->npages)
+		return corrupt("extent tree node %u is outside the data area",
+				node);
+	const run_t *run = region_run(rg, node);
+	if (run->kind != RUN_FREE)
+		return corrupt("extent tree node %u is not a free run", node);
+	uint32_t kids[2] = { run->u.tree.left, run->u.tree.right };
+	for (int i = 0; i < 2; i++)
+		if (kids[i] != 0 && kids[i] < rg->npages &&
+				etree_priority(kids[i]) > etree_priority(node))
+			return corrupt("extent tree heap order broken at node %u",
+					node);
+	if (!check_tree(w, kids[0], prev, depth + 1))
+		return false;
+	w->tree_nodes++;
+	if (*prev != 0) {
+		const run_t *p = region_run(rg, *prev);
+		if (p->npages > run->npages ||
+				(p->npages == run->npages && *prev >= node))
+			return corrupt("extent tree out of order at node %u", node);
+	}
+	*prev = node;
+	return check_tree(w, kids[1], prev, depth + 1);
+}
+
+static bool
+check_bin(struct walk *w, unsigned cls)
+{
+	const region_t *rg = &w->vmp->region;
+	const bin_t *bin = &w->vmp->bins[cls];
+	uint32_t prev = 0, count = 0;
+	for (uint32_t page = bin->head; page != 0;) {
+		if (page < rg->data_first || page >= rg->npages ||
+				++count > w->slabs[cls])
+			return corrupt("bin %u: list reaches page %u (bad link or "
+					"cycle)", cls, page);
+		const run_t *run = region_run(rg, page);
+		if (run->kind != RUN_SLAB || run->cls != cls || !run->in_list ||
+				run->u.list.prev != prev)
+			return corrupt("bin %u: list entry at page %u is not a "
+					"linked slab of the class", cls, page);
+		prev = page;
+		page = run->u.list.next;
+	}
+	if (bin->tail != prev)
+		return corrupt("bin %u: tail %u, last listed slab %u", cls,
+				bin->tail, prev);
+	if (bin->nslabs != w->slabs[cls] || bin->nempty != w->empty[cls] ||
+			bin->curobjs != w->objs[cls])
+		return corrupt("bin %u: counts %u slabs, %u empty, %llu objects; "
+				"found %u, %u, %llu", cls, bin->nslabs,
+				bin->nempty, (unsigned long long)bin->curobjs,
+				w->slabs[cls], w->empty[cls],
+				(unsigned long long)w->objs[cls]);
+	return true;
+}
+
+static bool
+check_pool(struct walk *w)
+{
+	VMEM *vmp = w->vmp;
+	const region_t *rg = &vmp->region;
+	const extents_t *ex = &vmp->extents;
+	if (vmp->magic != VMEM_MAGIC)
+		return corrupt("bad magic %#llx", (unsigned long long)vmp->magic);
+	if (rg->base != (uintptr_t)vmp ||
+			rg->data_first != region_layout(rg->npages,
+			sizeof(struct vmem)))
+		return corrupt("the region layout of the header is wrong");
+	if (!check_runs(w))
+		return false;
+	if (ex->free_pages != w->free_pages || ex->nfree_runs != w->nfree_runs ||
+			ex->large_pages != w->large_pages ||
+			ex->slab_pages != w->slab_pages || ex->nlarge != w->nlarge)
+		return corrupt("extent totals (free %llu in %u runs, large %llu, "
+				"slab %llu) differ from the runs found (%llu in "
+				"%llu, %llu, %llu)",
+				(unsigned long long)ex->free_pages, ex->nfree_runs,
+				(unsigned long long)ex->large_pages,
+				(unsigned long long)ex->slab_pages,
+				(unsigned long long)w->free_pages,
+				(unsigned long long)w->nfree_runs,
+				(unsigned long long)w->large_pages,
+				(unsigned long long)w->slab_pages);
+	uint32_t prev = 0;
+	if (!check_tree(w, ex->tree, &prev, 0))
+		return false;
+	if (w->tree_nodes != w->nfree_runs)
+		return corrupt("extent tree holds %llu of %llu free runs",
+				(unsigned long long)w->tree_nodes,
+				(unsigned long long)w->nfree_runs);
+	for (unsigned c = 0; c < SC_NCLASSES; c++)
+		if (!check_bin(w, c))
+			return false;
+	return true;
+}
+
+VM_EXPORT int
+vmem_check(VMEM *vmp)
+{
+	vm_log(3, "vmp %p", (void *)vmp);
+	if (vmp == NULL || !pool_is_live(vmp)) {
+		vm_err("vmem_check: %p is not a live pool", (void *)vmp);
+		return -1;
+	}
+	struct walk w = { .vmp = vmp };
+	for (unsigned c = 0; c < SC_NCLASSES; c++)
+		vm_lock(&vmp->bins[c].lock);
+	vm_lock(&vmp->extents.lock);
+	bool ok = check_pool(&w);
+	vm_unlock(&vmp->extents.lock);
+	for (unsigned c = SC_NCLASSES; c-- > 0;)
+		vm_unlock(&vmp->bins[c].lock);
+	return ok ? 1 : 0;
+}

@@ -1,0 +1,36 @@
+/*
+ * log.h -- error messages, debug log and the output sink of the core.
+ *
+ * - vm_err() records the calling thread's last error (vmem_errormsg) and,
+ *   in debug builds at log level >= 1, writes it to the log.
+ * - vm_log() writes a trace line in debug builds when VMEM_LOG_LEVEL is at
+ *   least its level; release builds compile it away.
+ * - vm_out() is where vmem_stats_print output goes: the print function set
+ *   with vmem_set_funcs, else VMEM_LOG_FILE, else stderr.
+ * Formatting uses a buffer on the stack; nothing here allocates.
+ * Thread safety: all functions may be called from any thread.
+ */
+#ifndef VM_LOG_H
+#define VM_LOG_H
+
+#include <stdarg.h>
+#include "internal.h"
+
+#define VM_ERRMSG_MAX 256
+
+void vm_err(const char *fmt, ...) VM_FORMAT(1, 2);
+const char *vm_errmsg(void);
+
+int vm_log_level(void);
+void vm_log_write(int level, const char *file, int line, const char *func,
+		const char *fmt, ...) VM_FORMAT(5, 6);
+#define vm_log(level, ...) do { \
+	if (config_debug && vm_log_level() >= (level)) \
+		vm_log_write(level, __FILE__, __LINE__, __func__, __VA_ARGS__); \
+} while (0)
+
+void vm_out(const char *s);
+void vm_outf(const char *fmt, ...) VM_FORMAT(1, 2);
+void vm_set_print(void (*print_func)(const char *s));
+
+#endif /* VM_LOG_H */

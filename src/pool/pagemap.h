@@ -1,0 +1,79 @@
+/*
+ * pagemap.h -- the radix-tree page map: from a page of the pool to the run
+ * record that owns it, in two loads.
+ *
+ *   page number (32 bits):  [ root index : 23 ][ leaf index : 9 ]
+ *   root[i] -> a leaf of 512 entries (one page), or the shared empty leaf
+ *   entry:                  [ run record address : 58 ][ 0000 ][ kind : 2 ]
+ *
+ * Which pages carry an entry: every page of a slab; the first and the last
+ * page of a free extent or a large object. All other entries are 0, so a
+ * lookup of a page that is not the start of a large object or inside a slab
+ * finds "nothing here", which is how free() rejects a foreign pointer.
+ *
+ * Leaves are installed on first write; until then the root points at a
+ * static empty leaf, so a reader never tests for a missing leaf.
+ * Thread safety: readers take no lock (a leaf, once installed, stays until
+ * the pool is deleted); writers hold the pool's extent lock.
+ */
+#ifndef VM_PAGEMAP_H
+#define VM_PAGEMAP_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include "pool/run.h"
+
+#define PAGEMAP_LEAF_BITS	9
+#define PAGEMAP_LEAF_ENTRIES	((uint32_t)1 << PAGEMAP_LEAF_BITS)
+
+typedef _Atomic(uint64_t) pagemap_entry_t;
+
+typedef struct pagemap_s {
+	_Atomic(pagemap_entry_t *) *root;	/* nroot slots */
+	pagemap_entry_t *leaves;	/* the reserved leaf area: leaf i at
+					 * leaves + i * PAGEMAP_LEAF_ENTRIES */
+	uint32_t nroot;
+	uint32_t nleaves_used;		/* statistics: installed leaves */
+} pagemap_t;
+
+/* bytes of metadata a page map for npages pages needs (root + leaves) */
+size_t pagemap_root_bytes(uint32_t npages);
+size_t pagemap_leaf_bytes(uint32_t npages);
+
+/* sets up an empty map; root and leaves point into the region */
+void pagemap_init(pagemap_t *pm, void *root, void *leaves, uint32_t npages);
+
+/* writes one entry (caller holds the extent lock) */
+void pagemap_set(pagemap_t *pm, uint32_t page, uint64_t entry);
+
+extern pagemap_entry_t pagemap_empty_leaf[PAGEMAP_LEAF_ENTRIES];
+
+/* reads one entry; page < npages */
+static inline uint64_t
+pagemap_get(const pagemap_t *pm, uint32_t page)
+{
+	pagemap_entry_t *leaf = atomic_load_explicit(
+			&pm->root[page >> PAGEMAP_LEAF_BITS], memory_order_acquire);
+	return atomic_load_explicit(&leaf[page & (PAGEMAP_LEAF_ENTRIES - 1)],
+			memory_order_relaxed);
+}
+
+static inline uint64_t
+pagemap_entry(run_t *run, enum run_kind_e kind)
+{
+	return (uint64_t)(uintptr_t)run | (uint64_t)kind;
+}
+
+static inline run_t *
+pagemap_entry_run(uint64_t entry)
+{
+	return (run_t *)(uintptr_t)(entry & ~RUN_KIND_MASK);
+}
+
+static inline enum run_kind_e
+pagemap_entry_kind(uint64_t entry)
+{
+	return (enum run_kind_e)(entry & RUN_KIND_MASK);
+}
+
+#endif /* VM_PAGEMAP_H */

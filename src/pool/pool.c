@@ -1,0 +1,243 @@
+/*
+ * pool.c -- making and deleting pools, and the registry of live pools.
+ *
+ * Owns the registry: a list of every live pool, under registry_lock, used
+ * by vmem_check to answer -1 for a handle that is not a live pool, and to
+ * refuse a region that overlaps a live pool's metadata.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pool/log.h"
+#include "pool/vmem.h"
+
+static vm_lock_t registry_lock = { PTHREAD_MUTEX_INITIALIZER };
+static struct vmem *registry;
+
+static void
+registry_add(VMEM *vmp)
+{
+	vm_lock(&registry_lock);
+	vmp->prev = NULL;
+	vmp->next = registry;
+	if (registry != NULL)
+		registry->prev = vmp;
+	registry = vmp;
+	vm_unlock(&registry_lock);
+}
+
+/* false if vmp was not registered */
+static bool
+registry_remove(VMEM *vmp)
+{
+	bool found = false;
+	vm_lock(&registry_lock);
+	for (struct vmem *p = registry; p != NULL; p = p->next) {
+		if (p != vmp)
+			continue;
+		if (p->prev != NULL)
+			p->prev->next = p->next;
+		else
+			registry = p->next;
+		if (p->next != NULL)
+			p->next->prev = p->prev;
+		found = true;
+		break;
+	}
+	vm_unlock(&registry_lock);
+	return found;
+}
+
+bool
+pool_is_live(const VMEM *vmp)
+{
+	bool found = false;
+	vm_lock(&registry_lock);
+	for (struct vmem *p = registry; p != NULL && !found; p = p->next)
+		found = p == vmp;
+	vm_unlock(&registry_lock);
+	return found;
+}
+
+/*
+ * A new region [addr, addr + size) may lie inside a live pool only inside
+ * one of its large objects (a pool made in memory allocated from another
+ * pool); anything else would overwrite a live pool.
+ */
+static bool
+overlaps_live_pool(uintptr_t addr, size_t size)
+{
+	bool bad = false;
+	vm_lock(&registry_lock);
+	for (struct vmem *p = registry; p != NULL && !bad; p = p->next) {
+		const region_t *rg = &p->region;
+		if (addr >= rg->base + rg->size || addr + size <= rg->base)
+			continue;
+		bad = true;
+		if (!region_has_data(rg, (void *)addr) ||
+				!region_has_data(rg, (void *)(addr + size - 1)))
+			continue;
+		/* inside the data area: inside one large object? */
+		uint32_t first = region_page(rg, (void *)addr);
+		for (uint32_t pg = first; pg >= rg->data_first; pg--) {
+			run_t *run = region_lookup(rg, pg);
+			if (run == NULL)
+				continue;
+			uint32_t start = region_run_page(rg, run);
+			if (run->kind == RUN_LARGE && start <= first &&
+					(uint64_t)addr + size <=
+					(uint64_t)(uintptr_t)region_addr(rg,
+					start + run->npages))
+				bad = false;
+			break;
+		}
+	}
+	vm_unlock(&registry_lock);
+	return bad;
+}
+
+/* builds a pool in [addr, addr + size); size is a multiple of VM_PAGE */
+static VMEM *
+pool_init(void *addr, size_t size, const backing_t *backing)
+{
+	sc_init();
+	uint64_t npages = size >> VM_PAGE_SHIFT;
+	if (npages > REGION_MAX_PAGES) {
+		vm_err("pool size %zu is above the largest pool (%llu bytes)",
+				size, (unsigned long long)(REGION_MAX_PAGES <<
+				VM_PAGE_SHIFT));
+		errno = EINVAL;
+		return NULL;
+	}
+	if (region_layout((uint32_t)npages, sizeof(struct vmem)) == 0) {
+		vm_err("pool size %zu is too small for its metadata", size);
+		errno = EINVAL;
+		return NULL;
+	}
+	VMEM *vmp = addr;
+	memset(vmp, 0, sizeof(*vmp));
+	region_init(&vmp->region, (uintptr_t)addr, (uint32_t)npages,
+			sizeof(struct vmem));
+	extents_init(&vmp->extents, &vmp->region);
+	for (unsigned c = 0; c < SC_NCLASSES; c++)
+		bin_init(&vmp->bins[c]);
+	vmp->backing = *backing;
+	vmp->magic = VMEM_MAGIC;
+	registry_add(vmp);
+	vm_log(3, "pool %p: %zu bytes, data from page %u", (void *)vmp, size,
+			vmp->region.data_first);
+	return vmp;
+}
+
+VM_EXPORT VMEM *
+vmem_create(const char *dir, size_t size)
+{
+	vm_log(3, "dir %s size %zu", dir ? dir : "(null)", size);
+	if (dir == NULL) {
+		vm_err("no directory given");
+		errno = EINVAL;
+		return NULL;
+	}
+	if (size < VMEM_MIN_POOL) {
+		vm_err("size %zu smaller than %zu", size, VMEM_MIN_POOL);
+		errno = EINVAL;
+		return NULL;
+	}
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		int e = errno;
+		vm_err("cannot use %s: %s", dir, strerror(e));
+		errno = e;
+		return NULL;
+	}
+	if (S_ISCHR(st.st_mode)) {
+		if (devdax_is_dax("/sys", &st)) {
+			vm_err("%s is a device DAX; device DAX pools are not "
+					"supported by this build yet", dir);
+			errno = ENOTSUP;
+		} else {
+			vm_err("%s is a character device but not a device DAX",
+					dir);
+			errno = EINVAL;
+		}
+		return NULL;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		vm_err("%s is not a directory", dir);
+		errno = ENOTDIR;
+		return NULL;
+	}
+	backing_t b;
+	if (backing_file_create(&b, dir, size) != 0)
+		return NULL;
+	VMEM *vmp = pool_init(b.addr, b.size, &b);
+	if (vmp == NULL) {
+		int e = errno;
+		backing_destroy(&b);
+		errno = e;
+	}
+	return vmp;
+}
+
+VM_EXPORT VMEM *
+vmem_create_in_region(void *addr, size_t size)
+{
+	vm_log(3, "addr %p size %zu", addr, size);
+	long sys_page = sysconf(_SC_PAGESIZE);
+	size_t page = sys_page > 0 ? (size_t)sys_page : VM_PAGE;
+	if (addr == NULL || ((uintptr_t)addr & (page - 1)) != 0 ||
+			((uintptr_t)addr & VM_PAGE_MASK) != 0) {
+		vm_err("region address %p is not page aligned", addr);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (size < VMEM_MIN_POOL) {
+		vm_err("size %zu smaller than %zu", size, VMEM_MIN_POOL);
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((uintptr_t)addr + size < (uintptr_t)addr) {
+		vm_err("region %p + %zu wraps around", addr, size);
+		errno = EINVAL;
+		return NULL;
+	}
+	size = VM_ALIGN_DOWN(size, VM_PAGE);
+	if (overlaps_live_pool((uintptr_t)addr, size)) {
+		vm_err("region %p + %zu overlaps a live pool", addr, size);
+		errno = EINVAL;
+		return NULL;
+	}
+	backing_t b = {
+		.kind = BACKING_REGION, .fd = -1, .addr = addr, .size = size,
+		.align = page,
+	};
+	return pool_init(addr, size, &b);
+}
+
+VM_EXPORT void
+vmem_delete(VMEM *vmp)
+{
+	vm_log(3, "vmp %p", (void *)vmp);
+	if (vmp == NULL || !registry_remove(vmp)) {
+		vm_err("vmem_delete: %p is not a live pool", (void *)vmp);
+		return;
+	}
+	backing_t b = vmp->backing;
+	vmp->magic = 0;
+	vm_lock_destroy(&vmp->extents.lock);
+	for (unsigned c = 0; c < SC_NCLASSES; c++)
+		vm_lock_destroy(&vmp->bins[c].lock);
+	backing_destroy(&b);
+}
+
+size_t
+pool_reclaim(VMEM *vmp)
+{
+	size_t pages = 0;
+	for (unsigned c = 0; c < SC_NCLASSES; c++)
+		pages += bin_release_empty(&vmp->bins[c], &vmp->region,
+				&vmp->extents);
+	return pages;
+}

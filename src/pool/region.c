@@ -1,0 +1,55 @@
+/*
+ * region.c -- lays out the metadata of a region (see region.h).
+ *
+ * Owns nothing at run time: it only computes where the page map and the
+ * run records go and initialises them. The run records are not cleared
+ * here: a record is written when a run starts at its page, and the data
+ * area starts as one free run, so records of pages no run starts at are
+ * never read.
+ */
+#include "pool/region.h"
+
+struct layout {
+	size_t root_off, leaves_off, runs_off;
+	uint32_t data_first;
+};
+
+static bool
+layout(uint32_t npages, size_t header_bytes, struct layout *l)
+{
+	size_t off = VM_ALIGN_UP(header_bytes, 64);
+	l->root_off = off;
+	off = VM_ALIGN_UP(off + pagemap_root_bytes(npages), VM_PAGE);
+	l->leaves_off = off;
+	off += pagemap_leaf_bytes(npages);
+	l->runs_off = off;
+	off = VM_ALIGN_UP(off + (size_t)npages * sizeof(run_t), VM_PAGE);
+	size_t first = off >> VM_PAGE_SHIFT;
+	if (first >= npages)
+		return false;
+	l->data_first = (uint32_t)first;
+	return true;
+}
+
+uint32_t
+region_layout(uint32_t npages, size_t header_bytes)
+{
+	struct layout l;
+	return layout(npages, header_bytes, &l) ? l.data_first : 0;
+}
+
+void
+region_init(region_t *rg, uintptr_t base, uint32_t npages, size_t header_bytes)
+{
+	struct layout l;
+	bool ok = layout(npages, header_bytes, &l);
+	vm_assert(ok);
+	(void)ok;
+	rg->base = base;
+	rg->npages = npages;
+	rg->size = (size_t)npages << VM_PAGE_SHIFT;
+	rg->data_first = l.data_first;
+	rg->runs = (run_t *)(base + l.runs_off);
+	pagemap_init(&rg->pagemap, (void *)(base + l.root_off),
+			(void *)(base + l.leaves_off), npages);
+}

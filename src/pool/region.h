@@ -1,0 +1,84 @@
+/*
+ * region.h -- the layout of a pool's mapped region, and page arithmetic.
+ *
+ *   base                                                         base+size
+ *   | pool header | page-map root | page-map leaves | run records | data  |
+ *   |<--------------------- metadata ----------------------------->|       |
+ *   page 0                                               data_first  npages
+ *
+ * Every byte of metadata is inside the region; the data pages are tiled by
+ * runs (run.h) handed out by the extent manager (src/large).
+ * A region_t is immutable after region_init(), so reading it takes no lock.
+ */
+#ifndef VM_REGION_H
+#define VM_REGION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "pool/pagemap.h"
+#include "pool/run.h"
+
+/* the largest pool: page numbers are 32 bits */
+#define REGION_MAX_PAGES	((uint64_t)UINT32_MAX)
+
+typedef struct region_s {
+	uintptr_t base;		/* first byte (the pool header) */
+	size_t size;		/* bytes, a multiple of VM_PAGE */
+	uint32_t npages;	/* size / VM_PAGE */
+	uint32_t data_first;	/* first page the allocator hands out */
+	run_t *runs;		/* one record per page */
+	pagemap_t pagemap;
+} region_t;
+
+/*
+ * Lays out the metadata of a region of npages pages whose header needs
+ * header_bytes. Returns the first data page, or 0 when the region is too
+ * small to hold the metadata and at least one data page.
+ */
+uint32_t region_layout(uint32_t npages, size_t header_bytes);
+
+/* sets up rg for [base, base + npages pages); layout as region_layout() */
+void region_init(region_t *rg, uintptr_t base, uint32_t npages,
+		size_t header_bytes);
+
+static inline void *
+region_addr(const region_t *rg, uint32_t page)
+{
+	return (void *)(rg->base + ((uintptr_t)page << VM_PAGE_SHIFT));
+}
+
+static inline uint32_t
+region_page(const region_t *rg, const void *p)
+{
+	return (uint32_t)(((uintptr_t)p - rg->base) >> VM_PAGE_SHIFT);
+}
+
+/* true if p points into the data pages of the region */
+static inline bool
+region_has_data(const region_t *rg, const void *p)
+{
+	uintptr_t off = (uintptr_t)p - rg->base;
+	return off >= ((uintptr_t)rg->data_first << VM_PAGE_SHIFT) &&
+			off < rg->size;
+}
+
+static inline run_t *
+region_run(const region_t *rg, uint32_t page)
+{
+	return &rg->runs[page];
+}
+
+static inline uint32_t
+region_run_page(const region_t *rg, const run_t *run)
+{
+	return (uint32_t)(run - rg->runs);
+}
+
+/* the run record the page map names for page, or NULL */
+static inline run_t *
+region_lookup(const region_t *rg, uint32_t page)
+{
+	return pagemap_entry_run(pagemap_get(&rg->pagemap, page));
+}
+
+#endif /* VM_REGION_H */

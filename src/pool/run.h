@@ -1,0 +1,63 @@
+/*
+ * run.h -- the run record: what the core knows about one run of pages.
+ *
+ * The data pages of a pool are tiled by runs, each a whole number of pages:
+ *   RUN_FREE   a free extent, a node of the extent tree (src/large)
+ *   RUN_LARGE  one large object (src/large)
+ *   RUN_SLAB   a slab: objects of one size class (src/slab)
+ * The record of the run that starts at page p is runs[p] (one 64-byte
+ * record per page of the region, in the metadata area), so a run never
+ * needs a record allocated for it: splitting or moving a run moves its
+ * record to the new first page.
+ *
+ * Invariants:
+ *   - runs[p].kind != RUN_NONE  <=>  a run starts at page p
+ *   - the runs tile [data_first, npages): p + runs[p].npages is the next run
+ *   - no two RUN_FREE runs are neighbours (freeing coalesces at once)
+ *   - slab: nfree == popcount(bitmap) <= nobjs of its class;
+ *           nfree > 0  <=>  the slab is on its bin's list (in_list)
+ *
+ *   +-------------+------+-----+-------+------------------+------------+
+ *   | npages (32) | kind | cls | nfree | link a | link b  | bitmap 4x64 |
+ *   +-------------+------+-----+-------+------------------+------------+
+ *     links: RUN_FREE: tree.left/right; RUN_SLAB: list.prev/next
+ *     (page numbers; 0 means none, page 0 always holds the pool header)
+ */
+#ifndef VM_RUN_H
+#define VM_RUN_H
+
+#include <stdint.h>
+#include "internal.h"
+
+enum run_kind_e {
+	RUN_NONE = 0,
+	RUN_FREE = 1,
+	RUN_LARGE = 2,
+	RUN_SLAB = 3,
+};
+
+#define RUN_KIND_MASK	((uint64_t)3)
+#define SLAB_MAX_OBJS	256	/* bits in run_t.bitmap */
+
+typedef struct run_s {
+	uint32_t npages;	/* length of the run in pages */
+	uint8_t kind;		/* enum run_kind_e */
+	uint8_t cls;		/* RUN_SLAB: size class */
+	uint16_t nfree;		/* RUN_SLAB: free objects */
+	union {
+		struct {
+			uint32_t left, right;	/* RUN_FREE: treap children */
+		} tree;
+		struct {
+			uint32_t prev, next;	/* RUN_SLAB: bin's partial list */
+		} list;
+	} u;
+	uint8_t in_list;	/* RUN_SLAB: on its bin's list */
+	uint8_t pad[7];
+	uint64_t bitmap[SLAB_MAX_OBJS / 64];	/* RUN_SLAB: bit set = free */
+	uint64_t spare;		/* room for the thread caches to come */
+} run_t;
+
+_Static_assert(sizeof(run_t) == 64, "a run record is one cache line");
+
+#endif /* VM_RUN_H */

@@ -1,0 +1,174 @@
+/*
+ * stats.c -- vmem_stats_print: a snapshot of a pool's counters, printed
+ * through the output sink (log.h).
+ *
+ * Sections, each left out by one option letter (others are ignored):
+ *   g  general facts that never change (sizes, layout, classes, backing)
+ *   m  merged totals (bytes in use, free, metadata)
+ *   a  the pool's one arena: its extents
+ *   b  one line per size class (bins)
+ *   l  large objects
+ * The numbers are read under each structure's own lock, one at a time, so
+ * they may be a moment apart from each other on a busy pool.
+ */
+#include <string.h>
+
+#include "pool/log.h"
+#include "pool/vmem.h"
+
+struct snapshot {
+	extents_t ex;		/* counters only; its lock is not used */
+	uint64_t small_bytes;	/* bytes of objects in use in slabs */
+	uint64_t small_objs;
+	struct {
+		uint32_t nslabs, nempty;
+		uint64_t curobjs, nmalloc, nfree, nslabs_made;
+	} bins[SC_NCLASSES];
+};
+
+static void
+take_snapshot(VMEM *vmp, struct snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		bin_t *bin = &vmp->bins[c];
+		vm_lock(&bin->lock);
+		s->bins[c].nslabs = bin->nslabs;
+		s->bins[c].nempty = bin->nempty;
+		s->bins[c].curobjs = bin->curobjs;
+		s->bins[c].nmalloc = bin->nmalloc;
+		s->bins[c].nfree = bin->nfree;
+		s->bins[c].nslabs_made = bin->nslabs_made;
+		vm_unlock(&bin->lock);
+		s->small_objs += s->bins[c].curobjs;
+		s->small_bytes += s->bins[c].curobjs * sc_table[c].size;
+	}
+	vm_lock(&vmp->extents.lock);
+	s->ex.tree = vmp->extents.tree;
+	s->ex.nfree_runs = vmp->extents.nfree_runs;
+	s->ex.free_pages = vmp->extents.free_pages;
+	s->ex.large_pages = vmp->extents.large_pages;
+	s->ex.slab_pages = vmp->extents.slab_pages;
+	s->ex.nlarge = vmp->extents.nlarge;
+	s->ex.nmalloc_large = vmp->extents.nmalloc_large;
+	s->ex.nfree_large = vmp->extents.nfree_large;
+	s->ex.nresize_inplace = vmp->extents.nresize_inplace;
+	uint32_t biggest = 0;
+	for (uint32_t t = vmp->extents.tree; t != 0;
+			t = region_run(&vmp->region, t)->u.tree.right)
+		biggest = t;
+	s->ex.tree = biggest;	/* the largest free run, for printing */
+	vm_unlock(&vmp->extents.lock);
+}
+
+static void
+print_general(VMEM *vmp)
+{
+	const region_t *rg = &vmp->region;
+	vm_out("___ Begin libvmem statistics ___\n");
+	vm_outf("version: %d.%d\n", VMEM_MAJOR_VERSION, VMEM_MINOR_VERSION);
+	vm_outf("pool: %p, %zu bytes, backing: %s\n", (void *)vmp, rg->size,
+			backing_kind_name(vmp->backing.kind));
+	vm_outf("page: %zu bytes; pages: %u, metadata %u, data %u\n",
+			VM_PAGE, rg->npages, rg->data_first,
+			rg->npages - rg->data_first);
+	vm_outf("size classes: %u, small objects up to %zu bytes\n",
+			SC_NCLASSES, SC_SMALL_MAX);
+}
+
+static void
+print_merged(VMEM *vmp, const struct snapshot *s)
+{
+	const region_t *rg = &vmp->region;
+	uint64_t large = s->ex.large_pages << VM_PAGE_SHIFT;
+	vm_out("Merged statistics:\n");
+	vm_outf("  allocated: %llu bytes (small %llu in %llu objects, "
+			"large %llu in %llu objects)\n",
+			(unsigned long long)(s->small_bytes + large),
+			(unsigned long long)s->small_bytes,
+			(unsigned long long)s->small_objs,
+			(unsigned long long)large,
+			(unsigned long long)s->ex.nlarge);
+	vm_outf("  active: %llu bytes (slabs %llu, large %llu)\n",
+			(unsigned long long)((s->ex.slab_pages +
+			s->ex.large_pages) << VM_PAGE_SHIFT),
+			(unsigned long long)(s->ex.slab_pages << VM_PAGE_SHIFT),
+			(unsigned long long)large);
+	vm_outf("  free: %llu bytes\n",
+			(unsigned long long)(s->ex.free_pages << VM_PAGE_SHIFT));
+	vm_outf("  metadata: %llu bytes (page map leaves in use: %u)\n",
+			(unsigned long long)rg->data_first << VM_PAGE_SHIFT,
+			rg->pagemap.nleaves_used);
+}
+
+static void
+print_arena(VMEM *vmp, const struct snapshot *s)
+{
+	uint32_t biggest = s->ex.tree;
+	vm_out("Arena 0 (the whole pool):\n");
+	vm_outf("  free extents: %u, %llu pages, largest %u pages\n",
+			s->ex.nfree_runs, (unsigned long long)s->ex.free_pages,
+			biggest ? region_run(&vmp->region, biggest)->npages : 0);
+	vm_outf("  slab pages: %llu, large pages: %llu\n",
+			(unsigned long long)s->ex.slab_pages,
+			(unsigned long long)s->ex.large_pages);
+}
+
+static void
+print_bins(const struct snapshot *s)
+{
+	vm_out("Bins:\n");
+	vm_out("  class   size pages objs  slabs empty  made     in use"
+			"      nmalloc        nfree\n");
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		const sc_info_t *sc = &sc_table[c];
+		if (s->bins[c].nmalloc == 0 && s->bins[c].nslabs == 0)
+			continue;
+		vm_outf("  %5u %6u %5u %4u %6u %5u %5llu %10llu %12llu "
+				"%12llu\n", c, sc->size, sc->npages, sc->nobjs,
+				s->bins[c].nslabs, s->bins[c].nempty,
+				(unsigned long long)s->bins[c].nslabs_made,
+				(unsigned long long)s->bins[c].curobjs,
+				(unsigned long long)s->bins[c].nmalloc,
+				(unsigned long long)s->bins[c].nfree);
+	}
+}
+
+static void
+print_large(const struct snapshot *s)
+{
+	vm_out("Large objects:\n");
+	vm_outf("  in use: %llu objects, %llu pages\n",
+			(unsigned long long)s->ex.nlarge,
+			(unsigned long long)s->ex.large_pages);
+	vm_outf("  nmalloc: %llu, nfree: %llu, resized in place: %llu\n",
+			(unsigned long long)s->ex.nmalloc_large,
+			(unsigned long long)s->ex.nfree_large,
+			(unsigned long long)s->ex.nresize_inplace);
+}
+
+VM_EXPORT void
+vmem_stats_print(VMEM *vmp, const char *opts)
+{
+	if (vmp == NULL || vmp->magic != VMEM_MAGIC) {
+		vm_err("vmem_stats_print: %p is not a pool", (void *)vmp);
+		return;
+	}
+	if (opts == NULL)
+		opts = "";
+	struct snapshot s;
+	take_snapshot(vmp, &s);
+	bool general = strchr(opts, 'g') == NULL;
+	if (general)
+		print_general(vmp);
+	if (strchr(opts, 'm') == NULL)
+		print_merged(vmp, &s);
+	if (strchr(opts, 'a') == NULL)
+		print_arena(vmp, &s);
+	if (strchr(opts, 'b') == NULL)
+		print_bins(&s);
+	if (strchr(opts, 'l') == NULL)
+		print_large(&s);
+	if (general)
+		vm_out("___ End libvmem statistics ___\n");
+}

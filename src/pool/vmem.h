@@ -1,0 +1,44 @@
+/*
+ * vmem.h -- the pool: the header at the start of every pool's region, and
+ * the functions the API files share.
+ *
+ * This is the top layer of the core: it ties the region (page map and run
+ * records, src/pool), the extent manager (src/large), the bins (src/slab)
+ * and the backing (src/dax) together. A VMEM handle is the address of the
+ * header, i.e. of the region's first byte.
+ *
+ *   struct vmem:  magic | region | extents | backing | registry links | bins
+ *
+ * Thread safety: the header fields other than extents and bins never change
+ * after creation; extents and each bin carry their own lock; the registry
+ * of live pools has one global lock (rank 1).
+ */
+#ifndef VM_VMEM_H
+#define VM_VMEM_H
+
+#include "libvmem.h"
+#include "dax/dax.h"
+#include "slab/slab.h"
+
+#define VMEM_MAGIC	0x766d656d706f6f6cULL	/* "vmempool" */
+
+struct vmem {
+	uint64_t magic;
+	region_t region;
+	extents_t extents;
+	backing_t backing;
+	struct vmem *prev, *next;	/* the registry of live pools */
+	bin_t bins[SC_NCLASSES];
+};
+
+/* ---- pool.c ------------------------------------------------------------ */
+/* true if vmp is a live pool; takes the registry lock */
+bool pool_is_live(const VMEM *vmp);
+/* frees what the bins keep in reserve; returns the pages given back */
+size_t pool_reclaim(VMEM *vmp);
+
+/* ---- api.c: lookups shared with check.c -------------------------------- */
+/* the run owning the object that starts at ptr, or NULL (message set) */
+run_t *pool_object_run(VMEM *vmp, const void *ptr);
+
+#endif /* VM_VMEM_H */

@@ -1,0 +1,183 @@
+/*
+ * bin.c -- the slabs of one size class (see slab.h).
+ *
+ * Owns the bin's list of slabs with free objects and its counters.
+ * List order: slabs that still have objects in use first, the (at most one)
+ * entirely free slab last, so new objects fill used slabs and an empty one
+ * can be given back. Full slabs are on no list; they are found again
+ * through the page map when one of their objects is freed.
+ */
+#include "slab/slab.h"
+
+void
+bin_init(bin_t *bin)
+{
+	vm_lock_init(&bin->lock);
+	bin->head = bin->tail = 0;
+	bin->nslabs = 0;
+	bin->nempty = 0;
+	bin->curobjs = 0;
+	bin->nmalloc = 0;
+	bin->nfree = 0;
+	bin->nslabs_made = 0;
+}
+
+static void
+list_unlink(bin_t *bin, region_t *rg, run_t *run)
+{
+	uint32_t prev = run->u.list.prev, next = run->u.list.next;
+	if (prev != 0)
+		region_run(rg, prev)->u.list.next = next;
+	else
+		bin->head = next;
+	if (next != 0)
+		region_run(rg, next)->u.list.prev = prev;
+	else
+		bin->tail = prev;
+	run->u.list.prev = run->u.list.next = 0;
+	run->in_list = 0;
+}
+
+static void
+list_push_head(bin_t *bin, region_t *rg, run_t *run)
+{
+	uint32_t page = region_run_page(rg, run);
+	run->u.list.prev = 0;
+	run->u.list.next = bin->head;
+	if (bin->head != 0)
+		region_run(rg, bin->head)->u.list.prev = page;
+	else
+		bin->tail = page;
+	bin->head = page;
+	run->in_list = 1;
+}
+
+static void
+list_push_tail(bin_t *bin, region_t *rg, run_t *run)
+{
+	uint32_t page = region_run_page(rg, run);
+	run->u.list.next = 0;
+	run->u.list.prev = bin->tail;
+	if (bin->tail != 0)
+		region_run(rg, bin->tail)->u.list.next = page;
+	else
+		bin->head = page;
+	bin->tail = page;
+	run->in_list = 1;
+}
+
+/* takes one object from the first slab; bin locked and not empty */
+static void *
+take_object(bin_t *bin, region_t *rg)
+{
+	run_t *run = region_run(rg, bin->head);
+	if (run->nfree == sc_table[run->cls].nobjs)
+		bin->nempty--;
+	void *obj = slab_obj(rg, run, slab_take(run));
+	if (run->nfree == 0)
+		list_unlink(bin, rg, run);
+	bin->curobjs++;
+	bin->nmalloc++;
+	return obj;
+}
+
+/* makes a new slab and puts it on the list; called without the lock */
+VM_NOINLINE static bool
+add_slab(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
+{
+	run_t *run = extents_alloc(ex, rg, sc_table[cls].npages, VM_PAGE,
+			RUN_SLAB);
+	if (run == NULL)
+		return false;
+	slab_init(run, cls);
+	vm_lock(&bin->lock);
+	list_push_tail(bin, rg, run);
+	bin->nslabs++;
+	bin->nempty++;
+	bin->nslabs_made++;
+	vm_unlock(&bin->lock);
+	return true;
+}
+
+void *
+bin_malloc(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
+{
+	for (;;) {
+		vm_lock(&bin->lock);
+		if (vm_likely(bin->head != 0)) {
+			void *obj = take_object(bin, rg);
+			vm_unlock(&bin->lock);
+			return obj;
+		}
+		vm_unlock(&bin->lock);
+		if (!add_slab(bin, cls, rg, ex))
+			return NULL;
+	}
+}
+
+bool
+bin_free(bin_t *bin, run_t *run, void *ptr, region_t *rg, extents_t *ex)
+{
+	unsigned idx;
+	if (!slab_index(rg, run, ptr, &idx))
+		return false;
+	unsigned nobjs = sc_table[run->cls].nobjs;
+	run_t *release = NULL;
+	vm_lock(&bin->lock);
+	if (vm_unlikely(run->kind != RUN_SLAB || !slab_put(run, idx))) {
+		vm_unlock(&bin->lock);
+		return false;
+	}
+	bin->curobjs--;
+	bin->nfree++;
+	if (run->nfree == 1 && nobjs > 1) {
+		list_push_head(bin, rg, run);	/* was full */
+	} else if (run->nfree == nobjs) {
+		/* entirely free: keep one such slab, give others back */
+		if (run->in_list)
+			list_unlink(bin, rg, run);
+		if (bin->nempty > 0) {
+			bin->nslabs--;
+			release = run;
+		} else {
+			list_push_tail(bin, rg, run);
+			bin->nempty++;
+		}
+	}
+	vm_unlock(&bin->lock);
+	if (release != NULL)
+		extents_free(ex, rg, release);
+	return true;
+}
+
+bool
+bin_owns(bin_t *bin, run_t *run, const void *ptr, const region_t *rg)
+{
+	unsigned idx;
+	if (!slab_index(rg, run, ptr, &idx))
+		return false;
+	vm_lock(&bin->lock);
+	bool live = run->kind == RUN_SLAB && !slab_obj_is_free(run, idx);
+	vm_unlock(&bin->lock);
+	return live;
+}
+
+size_t
+bin_release_empty(bin_t *bin, region_t *rg, extents_t *ex)
+{
+	size_t pages = 0;
+	for (;;) {
+		vm_lock(&bin->lock);
+		run_t *run = bin->tail != 0 ? region_run(rg, bin->tail) : NULL;
+		if (run == NULL || run->nfree != sc_table[run->cls].nobjs) {
+			vm_unlock(&bin->lock);
+			return pages;
+		}
+		list_unlink(bin, rg, run);
+		bin->nslabs--;
+		bin->nempty--;
+		vm_unlock(&bin->lock);
+		pages += run->npages;
+		extents_free(ex, rg, run);
+	}
+}

@@ -1,0 +1,62 @@
+/*
+ * sizeclass.c -- the size class table (see slab.h).
+ *
+ * Owns sc_table, filled once. The slab of a class is the smallest number of
+ * pages (at most 32) whose tail waste is at most 1/64 of the slab and that
+ * holds at least 8 objects or is at least 64 KiB, with at most
+ * SLAB_MAX_OBJS objects.
+ */
+#include <pthread.h>
+
+#include "slab/slab.h"
+
+sc_info_t sc_table[SC_NCLASSES];
+static pthread_once_t sc_once = PTHREAD_ONCE_INIT;
+
+static void
+choose_slab(sc_info_t *sc)
+{
+	uint32_t best_pages = 1;
+	uint64_t best_waste = UINT64_MAX;
+	for (uint32_t pages = 1; pages <= 32; pages++) {
+		uint64_t bytes = (uint64_t)pages << VM_PAGE_SHIFT;
+		uint64_t objs = bytes / sc->size;
+		if (objs > SLAB_MAX_OBJS)
+			objs = SLAB_MAX_OBJS;
+		if (objs == 0)
+			continue;
+		uint64_t waste = bytes - objs * sc->size;
+		bool enough = objs >= 8 || objs == SLAB_MAX_OBJS ||
+				bytes >= 65536;
+		if (waste * 64 <= bytes && enough) {
+			best_pages = pages;
+			break;
+		}
+		/* remember the least wasteful in case none qualifies */
+		if (waste * 1024 / bytes < best_waste) {
+			best_waste = waste * 1024 / bytes;
+			best_pages = pages;
+		}
+	}
+	uint64_t objs = ((uint64_t)best_pages << VM_PAGE_SHIFT) / sc->size;
+	sc->npages = (uint16_t)best_pages;
+	sc->nobjs = (uint16_t)(objs > SLAB_MAX_OBJS ? SLAB_MAX_OBJS : objs);
+}
+
+static void
+fill_table(void)
+{
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		sc_info_t *sc = &sc_table[c];
+		sc->size = (uint32_t)sc_class_size(c);
+		sc->recip = (uint32_t)(((uint64_t)1 << 32) / sc->size +
+				(((uint64_t)1 << 32) % sc->size != 0));
+		choose_slab(sc);
+	}
+}
+
+void
+sc_init(void)
+{
+	pthread_once(&sc_once, fill_table);
+}

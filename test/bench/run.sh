@@ -1,0 +1,305 @@
+#!/usr/bin/env bash
+# run.sh BUILD -- runs the libvmem benchmark (BUILD/bench/bench) and prints
+# the machine, a throughput table (malloc+free operations per second of
+# vmem against the system's malloc and other malloc implementations) and a
+# capacity table (how much of a VMEM_MIN_POOL pool the objects can fill).
+# Raw numbers go to BUILD/bench/results.csv, the program's messages to
+# BUILD/bench/bench.log. See test/bench/README.md.
+#
+# Other allocators run in the same program in "system" mode (plain
+# malloc/free) with their library in LD_PRELOAD; each run checks that
+# malloc() really comes from that library.
+#
+# Environment (all optional):
+#   BENCH_DIR=/dev/shm        where vmem_create() makes its pools
+#   BENCH_ALLOCATORS="..."    only these (names from the list below)
+#   BENCH_STEPS_SMALL=10M     operations per thread, small workloads
+#   BENCH_STEPS_MIXED=2M      operations per thread, mixed workloads
+#   BENCH_SLOTS=4096          slots per thread
+#   BENCH_REPS=3              repetitions; the best one is reported
+#   BENCH_MAX_SECONDS=8       no new repetition once the reps took this long
+#   BENCH_TIMEOUT=120         a run taking longer is killed and reported
+#   BENCH_POOL_SIZE=1G        size of the throughput pools
+#
+# Exits non-zero only when a run broke (crash, timeout, vmem_create or
+# vmem_check failing, LD_PRELOAD not taking effect), after printing all.
+set -u
+export LC_ALL=C
+
+build=${1:-build}
+bin=$build/bench/bench
+csv=$build/bench/results.csv
+log=$build/bench/bench.log
+
+dir=${BENCH_DIR:-/dev/shm}
+steps_small=${BENCH_STEPS_SMALL:-10M}
+steps_mixed=${BENCH_STEPS_MIXED:-2M}
+slots=${BENCH_SLOTS:-4096}
+reps=${BENCH_REPS:-3}
+max_seconds=${BENCH_MAX_SECONDS:-8}
+run_timeout=${BENCH_TIMEOUT:-120}
+pool_size=${BENCH_POOL_SIZE:-1G}
+
+multiarch=$(${CC:-cc} -print-multiarch 2>/dev/null)
+libdir=/usr/lib/${multiarch:-x86_64-linux-gnu}
+
+# The allocators, one line each: name, library to LD_PRELOAD ("-": none;
+# vmem uses its pool API, glibc is the default malloc) and a substring of
+# the file malloc() must come from (checked by the program).
+ALLOCATORS=(
+	"vmem      -                                -"
+	"glibc     -                                libc.so"
+	"jemalloc  $libdir/libjemalloc.so.2         libjemalloc"
+	"mimalloc  $libdir/libmimalloc.so.2         libmimalloc"
+	"tcmalloc  $libdir/libtcmalloc_minimal.so.4 libtcmalloc"
+)
+
+# The throughput workloads: size distribution, threads, variant.
+WORKLOADS=(
+	"small 1"
+	"small 2"
+	"small 2 cross"
+	"mixed 1"
+	"mixed 2"
+	"mixed 2 cross"
+)
+
+# The capacity runs: object size, threads.
+CAPACITY=(
+	"64 1"
+	"4096 1"
+	"102400 1"
+	"4096 2"
+)
+
+declare -A lib expect status
+names=()	# allocators that run, in table order
+broken=0
+
+die() { printf 'run.sh: %s\n' "$*" >&2; exit 2; }
+
+# prints the header: machine, date, versions
+print_machine() {
+	local cpu glibc jem
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+	glibc=$(ldd --version 2>/dev/null | head -n1 | awk '{print $NF}')
+	jem=$(dpkg-query -W -f '${Version}' libjemalloc2 2>/dev/null)
+	printf 'libvmem benchmark  %s\n' "$(date '+%Y-%m-%d %H:%M:%S %Z')"
+	printf 'machine: %s CPUs (nproc), %s\n' "$(nproc)" "${cpu:-unknown CPU}"
+	printf 'kernel %s, glibc %s, jemalloc %s\n' "$(uname -r)" \
+		"${glibc:-?}" "${jem:-?}"
+	printf 'pools in %s (%s)\n\n' "$dir" \
+		"$(stat -f -c %T "$dir" 2>/dev/null || echo '?')"
+}
+
+# fills names/lib/expect from ALLOCATORS, noting those not installed
+select_allocators() {
+	local line name path exp
+	for line in "${ALLOCATORS[@]}"; do
+		read -r name path exp <<<"$line"
+		if [ -n "${BENCH_ALLOCATORS:-}" ] &&
+			[[ " $BENCH_ALLOCATORS " != *" $name "* ]]; then
+			continue
+		fi
+		if [ "$path" != - ] && [ ! -e "$path" ]; then
+			printf '%-9s not installed (no %s): skipped\n' \
+				"$name" "$path"
+			continue
+		fi
+		names+=("$name")
+		lib[$name]=$path
+		expect[$name]=$exp
+	done
+	echo
+}
+
+# describes an exit status: "" for success
+describe_rc() {
+	local rc=$1
+	case $rc in
+	0) ;;
+	124) echo TIMEOUT ;;
+	2) echo ERROR ;;
+	3) echo NO-PRELOAD ;;
+	4) echo CHECK-FAIL ;;
+	*) if [ "$rc" -gt 128 ]; then echo "SIG$((rc - 128))"
+	   else echo "EXIT$rc"; fi ;;
+	esac
+}
+
+# runs the program: run KEY [LD_PRELOAD] -- ARGS...; appends its CSV rows
+# and records its status under KEY
+run() {
+	local key=$1 preload=$2 out rc
+	shift 3
+	out=$(mktemp)
+	printf '== %s\n' "$*" >>"$log"
+	if [ "$preload" = - ]; then
+		timeout "$run_timeout" "$bin" "$@" >"$out" 2>>"$log"
+	else
+		LD_PRELOAD=$preload timeout "$run_timeout" "$bin" "$@" \
+			>"$out" 2>>"$log"
+	fi
+	rc=$?
+	cat "$out" >>"$csv"
+	status[$key]=$(describe_rc "$rc")
+	if [ -n "${status[$key]}" ]; then
+		broken=1
+		printf '  %s: %s (see %s)\n' "$key" "${status[$key]}" "$log" >&2
+	fi
+	rm -f "$out"
+}
+
+# value of METRIC in the rows of SECTION,LABEL,WORKLOAD,THREADS
+value() {
+	awk -F, -v s="$1" -v l="$2" -v w="$3" -v t="$4" -v m="$5" \
+		'$1 == s && $2 == l && $3 == w && $4 == t && $5 == m \
+			{ v = $6 } END { print v }' "$csv"
+}
+
+run_throughput() {
+	local wl size threads cross name args steps key
+	for wl in "${WORKLOADS[@]}"; do
+		read -r size threads cross <<<"$wl"
+		steps=$steps_small
+		[ "$size" = mixed ] && steps=$steps_mixed
+		for name in "${names[@]}"; do
+			args=(throughput --workload "$size" --threads "$threads"
+				--steps "$steps" --slots "$slots" --reps "$reps"
+				--max-seconds "$max_seconds" --label "$name")
+			[ -n "$cross" ] && args+=(--cross)
+			if [ "$name" = vmem ]; then
+				args+=(--alloc vmem --dir "$dir"
+					--pool-size "$pool_size")
+			else
+				args+=(--alloc system --expect-lib "${expect[$name]}")
+			fi
+			key="$name/$size${cross:+-$cross}/$threads"
+			printf '  %-9s %-12s %s thread(s)\n' "$name" \
+				"$size${cross:+-$cross}" "$threads" >&2
+			run "$key" "${lib[$name]}" -- "${args[@]}"
+		done
+	done
+}
+
+# 4096 -> "4 KiB"
+human_size() {
+	if [ $(($1 % 1024)) -eq 0 ]; then echo "$(($1 / 1024)) KiB"
+	else echo "$1 B"; fi
+}
+
+run_capacity() {
+	local c size threads
+	for c in "${CAPACITY[@]}"; do
+		read -r size threads <<<"$c"
+		printf '  capacity  %-12s %s thread(s)\n' "$(human_size "$size")" \
+			"$threads" >&2
+		run "capacity/$size/$threads" - -- capacity --size "$size" \
+			--threads "$threads" --dir "$dir"
+	done
+}
+
+# one cell of the throughput table: Mops/s, or why there is none
+cell() {
+	local name=$1 wl=$2 threads=$3 v f st
+	st=${status[$name/$wl/$threads]-}
+	if [ -n "$st" ]; then printf '%s' "$st"; return; fi
+	v=$(value throughput "$name" "$wl" "$threads" ops_per_s_best)
+	f=$(value throughput "$name" "$wl" "$threads" failed_allocs)
+	[ -z "$v" ] && { printf 'n/a'; return; }
+	awk -v v="$v" -v f="${f:-0}" \
+		'BEGIN { printf "%.2f%s", v / 1e6, (f > 0 ? "*" : "") }'
+}
+
+ratio() {
+	local a b
+	a=$(value throughput vmem "$2" "$3" ops_per_s_best)
+	b=$(value throughput "$1" "$2" "$3" ops_per_s_best)
+	if [ -z "$a" ] || [ -z "$b" ] || [ -n "${status[vmem/$2/$3]-}" ] ||
+		[ -n "${status[$1/$2/$3]-}" ]; then
+		printf -- '-'
+		return
+	fi
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
+}
+
+print_throughput() {
+	local wl size threads cross w name line
+	printf 'Throughput: malloc+free calls per second, millions (best of %s)\n' \
+		"$reps"
+	line=$(printf '%-12s %3s' workload thr)
+	for name in "${names[@]}"; do line+=$(printf ' %10s' "$name"); done
+	for name in "${names[@]}"; do
+		[ "$name" = vmem ] || line+=$(printf ' %14s' "vmem/$name")
+	done
+	printf '%s\n' "$line"
+	for wl in "${WORKLOADS[@]}"; do
+		read -r size threads cross <<<"$wl"
+		w=$size${cross:+-$cross}
+		line=$(printf '%-12s %3s' "$w" "$threads")
+		for name in "${names[@]}"; do
+			line+=$(printf ' %10s' "$(cell "$name" "$w" "$threads")")
+		done
+		for name in "${names[@]}"; do
+			[ "$name" = vmem ] ||
+				line+=$(printf ' %14s' "$(ratio "$name" "$w" "$threads")")
+		done
+		printf '%s\n' "$line"
+	done
+	printf '  small: 8-512 B uniform; mixed: 8 B-256 KiB log-uniform; %s slots/thread;\n' \
+		"$slots"
+	printf '  %s (small) / %s (mixed) operations per thread; cross: every free is\n' \
+		"$steps_small" "$steps_mixed"
+	printf '  of an object the other thread allocated. *: some allocations returned NULL.\n\n'
+}
+
+print_capacity() {
+	local c size threads st objs pct refill per
+	printf 'Capacity: a pool of VMEM_MIN_POOL (14 MiB) filled until vmem_malloc() returns NULL\n'
+	printf '%-12s %3s %9s %9s %14s  %s\n' "object size" thr objects filled \
+		"after refill" "objects per thread"
+	for c in "${CAPACITY[@]}"; do
+		read -r size threads <<<"$c"
+		st=${status[capacity/$size/$threads]-}
+		objs=$(value capacity vmem "$size" "$threads" objects)
+		pct=$(value capacity vmem "$size" "$threads" fill_pct)
+		refill=$(value capacity vmem "$size" "$threads" refill_pct)
+		per=$(awk -F, -v w="$size" -v t="$threads" \
+			'$1 == "capacity" && $3 == w && $4 == t &&
+			 $5 ~ /^objects_thread/ { s = s (s ? " + " : "") $6 }
+			 END { print s }' "$csv")
+		[ -n "$pct" ] && pct=$(printf '%.1f%%' "$pct")
+		[ -n "$refill" ] && refill=$(printf '%.1f%%' "$refill")
+		printf '%-12s %3s %9s %9s %14s  %s\n' "$(human_size "$size")" \
+			"$threads" \
+			"${objs:-${st:-n/a}}" "${pct:-${st:-n/a}}" "${refill:--}" \
+			"$per"
+	done
+	printf '  filled = objects x size / VMEM_MIN_POOL. PMDK libvmem: 56.5%% at 4 KiB; target >= 90%%.\n'
+}
+
+main() {
+	[ -x "$bin" ] || die "$bin not found: run 'make bench'"
+	[ -d "$dir" ] || die "pool directory $dir does not exist"
+	mkdir -p "$build/bench"
+	echo 'section,label,workload,threads,metric,value' >"$csv"
+	: >"$log"
+
+	print_machine
+	select_allocators
+	printf 'running (progress on stderr, messages in %s) ...\n' "$log"
+	run_throughput
+	run_capacity
+	echo
+	if grep -q '^bench: ' "$log"; then
+		printf 'messages from the benchmark:\n'
+		grep '^bench: ' "$log" | sed 's/^/  /'
+		echo
+	fi
+	print_throughput
+	print_capacity
+	printf '\nraw numbers: %s\n' "$csv"
+	return "$broken"
+}
+
+main
