@@ -1,0 +1,91 @@
+/*
+ * sizeclass.c -- unit tests of the size class table and of the slab
+ * geometry each class gets (src/slab/sizeclass.c, slab.h).
+ */
+#include "testutil.h"
+#include "slab/slab.h"
+
+START_TEST(test_classes_ordered)
+{
+	sc_init();
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		ck_assert_uint_eq(sc_table[c].size, sc_class_size(c));
+		ck_assert_uint_eq(sc_table[c].size % VM_MIN_ALIGN, 0);
+		ck_assert_uint_eq(sc_class(sc_table[c].size), c);
+		if (c > 0)
+			ck_assert_uint_gt(sc_table[c].size, sc_table[c - 1].size);
+	}
+	ck_assert_uint_eq(sc_table[SC_NCLASSES - 1].size, SC_SMALL_MAX);
+	ck_assert_uint_eq(sc_class(0), 0);
+}
+END_TEST
+
+/* every small size maps to the smallest class that holds it, and above
+ * 128 B no size wastes more than 12.5% of what it asked for */
+START_TEST(test_every_size_fits_tightly)
+{
+	sc_init();
+	double worst = 0;
+	for (size_t s = 1; s <= SC_SMALL_MAX; s++) {
+		unsigned c = sc_class(s);
+		ck_assert_uint_lt(c, SC_NCLASSES);
+		ck_assert_uint_ge(sc_table[c].size, s);
+		if (c > 0)
+			ck_assert_uint_lt(sc_table[c - 1].size, s);
+		if (s > 128) {
+			double waste = (double)(sc_table[c].size - s) / (double)s;
+			ck_assert_msg(waste <= 0.125, "size %zu -> %u wastes %.3f",
+					s, sc_table[c].size, waste);
+			if (waste > worst)
+				worst = waste;
+		}
+	}
+	printf("sizeclass: worst waste above 128 B: %.1f%%\n", worst * 100);
+}
+END_TEST
+
+START_TEST(test_slab_geometry)
+{
+	sc_init();
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		const sc_info_t *sc = &sc_table[c];
+		size_t bytes = (size_t)sc->npages * VM_PAGE;
+		ck_assert_uint_ge(sc->nobjs, 1);
+		ck_assert_uint_le(sc->nobjs, SLAB_MAX_OBJS);
+		ck_assert_uint_le((size_t)sc->nobjs * sc->size, bytes);
+		ck_assert_uint_le(sc->npages, 32);
+		/* the tail of a slab wastes at most 1/32 of it */
+		ck_assert_msg((bytes - (size_t)sc->nobjs * sc->size) * 32 <= bytes,
+				"class %u (%u B): %u objects in %u pages", c,
+				sc->size, sc->nobjs, sc->npages);
+	}
+}
+END_TEST
+
+/* the multiply-shift that turns an offset into an object index is exact
+ * for every offset of every slab */
+START_TEST(test_reciprocal_exact)
+{
+	sc_init();
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		const sc_info_t *sc = &sc_table[c];
+		uint64_t bytes = (uint64_t)sc->npages * VM_PAGE;
+		for (uint64_t off = 0; off < bytes; off++) {
+			uint64_t i = (off * sc->recip) >> 32;
+			ck_assert_uint_eq(i, off / sc->size);
+		}
+	}
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("sizeclass");
+	TCase *tc = tu_tcase(s, "table", 60);
+	tcase_add_test(tc, test_classes_ordered);
+	tcase_add_test(tc, test_every_size_fits_tightly);
+	tcase_add_test(tc, test_slab_geometry);
+	tcase_add_test(tc, test_reciprocal_exact);
+	return tu_run(s);
+}

@@ -1,0 +1,128 @@
+/*
+ * slab.c -- unit tests of one slab and of a bin (src/slab): the bitmap,
+ * double-free and interior-pointer refusal, bin list order and the single
+ * empty slab a bin keeps.
+ */
+#include "unit.h"
+
+START_TEST(test_slab_take_put)
+{
+	struct bare b;
+	bare_init(&b, 1024);
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		const sc_info_t *sc = &sc_table[c];
+		run_t *run = extents_alloc(&b.ex, &b.rg, sc->npages, VM_PAGE,
+				RUN_SLAB);
+		ck_assert_ptr_nonnull(run);
+		slab_init(run, c);
+		ck_assert_uint_eq(run->nfree, sc->nobjs);
+		unsigned seen = 0;
+		for (unsigned i = 0; i < sc->nobjs; i++) {
+			unsigned idx = slab_take(run);
+			ck_assert_uint_eq(idx, i);	/* lowest free first */
+			void *obj = slab_obj(&b.rg, run, idx);
+			unsigned back;
+			ck_assert(slab_index(&b.rg, run, obj, &back));
+			ck_assert_uint_eq(back, idx);
+			ck_assert_uint_eq((uintptr_t)obj % VM_MIN_ALIGN, 0);
+			/* a pointer into the object is not an object */
+			ck_assert(!slab_index(&b.rg, run, (char *)obj + 1, &back));
+			seen++;
+		}
+		ck_assert_uint_eq(run->nfree, 0);
+		ck_assert_uint_eq(seen, sc->nobjs);
+		ck_assert(slab_put(run, 0));
+		ck_assert(!slab_put(run, 0));	/* double free */
+		ck_assert_uint_eq(run->nfree, 1);
+		extents_free(&b.ex, &b.rg, run);
+	}
+	ck_assert_uint_eq(bare_walk(&b, NULL), 1);
+	bare_fini(&b);
+}
+END_TEST
+
+/* past the last object of a slab there is no object */
+START_TEST(test_slab_index_tail)
+{
+	struct bare b;
+	bare_init(&b, 1024);
+	unsigned c = sc_class(3000);
+	const sc_info_t *sc = &sc_table[c];
+	run_t *run = extents_alloc(&b.ex, &b.rg, sc->npages, VM_PAGE, RUN_SLAB);
+	slab_init(run, c);
+	unsigned idx;
+	char *base = region_addr(&b.rg, bare_page(&b, run));
+	ck_assert(!slab_index(&b.rg, run, base + (size_t)sc->nobjs * sc->size,
+			&idx));
+	bare_fini(&b);
+}
+END_TEST
+
+START_TEST(test_bin_keeps_one_empty_slab)
+{
+	struct bare b;
+	bare_init(&b, 2048);
+	bin_t bin;
+	bin_init(&bin);
+	unsigned c = sc_class(1024);
+	unsigned n = sc_table[c].nobjs;
+	void *objs[4 * SLAB_MAX_OBJS];
+	for (unsigned i = 0; i < 3 * n; i++) {
+		objs[i] = bin_malloc(&bin, c, &b.rg, &b.ex);
+		ck_assert_ptr_nonnull(objs[i]);
+	}
+	ck_assert_uint_eq(bin.nslabs, 3);
+	ck_assert_uint_eq(bin.head, 0);		/* all full: none listed */
+	ck_assert_uint_eq(bin.curobjs, 3 * n);
+	for (unsigned i = 0; i < 3 * n; i++) {
+		run_t *run = region_lookup(&b.rg, region_page(&b.rg, objs[i]));
+		ck_assert(bin_free(&bin, run, objs[i], &b.rg, &b.ex));
+		ck_assert(!bin_free(&bin, run, objs[i], &b.rg, &b.ex) ||
+				run->kind != RUN_SLAB);
+	}
+	ck_assert_uint_eq(bin.curobjs, 0);
+	ck_assert_uint_eq(bin.nslabs, 1);	/* one kept in reserve */
+	ck_assert_uint_eq(bin.nempty, 1);
+	ck_assert_uint_gt(bin_release_empty(&bin, &b.rg, &b.ex), 0);
+	ck_assert_uint_eq(bin.nslabs, 0);
+	ck_assert_uint_eq(bare_walk(&b, NULL), 1);
+	bare_fini(&b);
+}
+END_TEST
+
+/* new objects come from the slab that is most in use, not the empty one */
+START_TEST(test_bin_fills_used_slabs_first)
+{
+	struct bare b;
+	bare_init(&b, 2048);
+	bin_t bin;
+	bin_init(&bin);
+	unsigned c = sc_class(2048);
+	unsigned n = sc_table[c].nobjs;
+	void *objs[2 * SLAB_MAX_OBJS];
+	for (unsigned i = 0; i < 2 * n; i++)
+		objs[i] = bin_malloc(&bin, c, &b.rg, &b.ex);
+	run_t *first = region_lookup(&b.rg, region_page(&b.rg, objs[0]));
+	run_t *second = region_lookup(&b.rg, region_page(&b.rg, objs[n]));
+	ck_assert_ptr_ne(first, second);
+	/* empty the second slab entirely, free one object of the first */
+	for (unsigned i = n; i < 2 * n; i++)
+		ck_assert(bin_free(&bin, second, objs[i], &b.rg, &b.ex));
+	ck_assert(bin_free(&bin, first, objs[3], &b.rg, &b.ex));
+	void *again = bin_malloc(&bin, c, &b.rg, &b.ex);
+	ck_assert_ptr_eq(again, objs[3]);
+	bare_fini(&b);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("slab");
+	TCase *tc = tu_tcase(s, "slab", 60);
+	tcase_add_test(tc, test_slab_take_put);
+	tcase_add_test(tc, test_slab_index_tail);
+	tcase_add_test(tc, test_bin_keeps_one_empty_slab);
+	tcase_add_test(tc, test_bin_fills_used_slabs_first);
+	return tu_run(s);
+}
