@@ -21,6 +21,7 @@ out_of_memory(size_t size)
 	return NULL;
 }
 
+/* a small object of class cls, giving reserves back if the pool is full */
 static void *
 small_alloc(VMEM *vmp, unsigned cls)
 {
@@ -113,25 +114,63 @@ object_free(VMEM *vmp, run_t *run, void *ptr)
 	return true;
 }
 
-VM_EXPORT void *
-vmem_malloc(VMEM *vmp, size_t size)
+/* vmem_malloc when the bin had no free object, or size is large */
+VM_NOINLINE static void *
+malloc_slow(VMEM *vmp, size_t size)
 {
-	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
 	void *p = pool_alloc(vmp, size);
 	vm_log(4, "vmp %p size %zu -> %p", (void *)vmp, size, p);
 	return vm_likely(p != NULL) ? p : out_of_memory(size);
 }
 
-VM_EXPORT void
-vmem_free(VMEM *vmp, void *ptr)
+VM_EXPORT void *
+vmem_malloc(VMEM *vmp, size_t size)
 {
 	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
+	if (vm_likely(size <= SC_SMALL_MAX) && vm_log_level() < 4) {
+		void *p = bin_malloc_fast(&vmp->bins[sc_class(size)],
+				&vmp->region);
+		if (vm_likely(p != NULL))
+			return p;
+	}
+	return malloc_slow(vmp, size);
+}
+
+/* vmem_free of anything but a live small object */
+VM_NOINLINE static void
+free_slow(VMEM *vmp, void *ptr)
+{
 	vm_log(4, "vmp %p ptr %p", (void *)vmp, ptr);
 	if (ptr == NULL)
 		return;
 	run_t *run = pool_object_run(vmp, ptr);
 	if (run != NULL)
 		object_free(vmp, run, ptr);
+}
+
+VM_EXPORT void
+vmem_free(VMEM *vmp, void *ptr)
+{
+	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
+	region_t *rg = &vmp->region;
+	if (vm_unlikely(!region_has_data(rg, ptr)) || vm_log_level() >= 4)
+		return free_slow(vmp, ptr);
+	uint64_t e = pagemap_get(&rg->pagemap, region_page(rg, ptr));
+	run_t *run = pagemap_entry_run(e);
+	unsigned idx;
+	if (vm_unlikely(pagemap_entry_kind(e) != RUN_SLAB) ||
+			vm_unlikely(!slab_index(rg, run, ptr, &idx)))
+		return free_slow(vmp, ptr);
+	bin_t *bin = &vmp->bins[run->cls];
+	vm_lock(&bin->lock);
+	if (vm_unlikely(run->kind != RUN_SLAB || !slab_put(run, idx))) {
+		vm_unlock(&bin->lock);
+		return free_slow(vmp, ptr);	/* reports the double free */
+	}
+	bin->nfree++;
+	if (vm_unlikely(run->nfree == 1 || run->nfree == run->nobjs))
+		return bin_free_moved(bin, run, rg, &vmp->extents);
+	vm_unlock(&bin->lock);
 }
 
 VM_EXPORT void *

@@ -65,6 +65,11 @@ check_slab(struct walk *w, uint32_t page, const run_t *run)
 	if (run->npages != sc->npages)
 		return corrupt("slab at page %u of class %u has %u pages, not %u",
 				page, run->cls, run->npages, sc->npages);
+	if (run->nobjs != sc->nobjs || run->size != sc->size ||
+			run->recip != sc->recip)
+		return corrupt("slab at page %u: its copy of the class geometry "
+				"(%u objects of %u bytes) differs from class %u",
+				page, run->nobjs, run->size, run->cls);
 	unsigned bits = 0;
 	for (unsigned i = 0; i < SLAB_MAX_OBJS / 64; i++)
 		bits += (unsigned)__builtin_popcountll(run->bitmap[i]);
@@ -191,10 +196,10 @@ check_bin(struct walk *w, unsigned cls)
 		return corrupt("bin %u: tail %u, last listed slab %u", cls,
 				bin->tail, prev);
 	if (bin->nslabs != w->slabs[cls] || bin->nempty != w->empty[cls] ||
-			bin->curobjs != w->objs[cls])
+			bin_curobjs(bin) != w->objs[cls])
 		return corrupt("bin %u: counts %u slabs, %u empty, %llu objects; "
 				"found %u, %u, %llu", cls, bin->nslabs,
-				bin->nempty, (unsigned long long)bin->curobjs,
+				bin->nempty, (unsigned long long)bin_curobjs(bin),
 				w->slabs[cls], w->empty[cls],
 				(unsigned long long)w->objs[cls]);
 	return true;

@@ -1,5 +1,12 @@
 /*
- * lock.h -- the one mutex type of the core, and the lock order.
+ * lock.h -- the one lock type of the core, and the lock order.
+ *
+ * vm_lock_t is a test-and-test-and-set lock: taking a free lock is one
+ * atomic exchange, releasing it one store. A waiter spins briefly, then
+ * yields the CPU. Critical sections in the core are a few dozen
+ * instructions, never block and never call out, so a waiter rarely waits
+ * long. Being a plain word, a lock is valid in shared or copied memory and
+ * is re-initialised in a fork child by storing 0.
  *
  * Lock order (a thread may only take a lock of a higher rank than any it
  * holds; the same rank twice only where noted):
@@ -14,34 +21,41 @@
 #ifndef VM_LOCK_H
 #define VM_LOCK_H
 
-#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 
 typedef struct vm_lock_s {
-	pthread_mutex_t mutex;
+	atomic_int held;
 } vm_lock_t;
+
+#define VM_LOCK_INITIALIZER { 0 }
 
 static inline void
 vm_lock_init(vm_lock_t *l)
 {
-	pthread_mutex_init(&l->mutex, NULL);
+	atomic_init(&l->held, 0);
 }
 
 static inline void
 vm_lock_destroy(vm_lock_t *l)
 {
-	pthread_mutex_destroy(&l->mutex);
+	(void)l;
 }
+
+void vm_lock_wait(vm_lock_t *l);
 
 static inline void
 vm_lock(vm_lock_t *l)
 {
-	pthread_mutex_lock(&l->mutex);
+	if (__builtin_expect(atomic_exchange_explicit(&l->held, 1,
+			memory_order_acquire) != 0, 0))
+		vm_lock_wait(l);
 }
 
 static inline void
 vm_unlock(vm_lock_t *l)
 {
-	pthread_mutex_unlock(&l->mutex);
+	atomic_store_explicit(&l->held, 0, memory_order_release);
 }
 
 #endif /* VM_LOCK_H */

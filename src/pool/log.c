@@ -16,7 +16,7 @@
 #include "pool/log.h"
 
 static VM_TLS char errmsg[VM_ERRMSG_MAX];
-static int log_level;
+int vm_log_level_value;
 static int log_fd = STDERR_FILENO;	/* VMEM_LOG_FILE or stderr */
 static _Atomic(void (*)(const char *)) print_func;
 
@@ -61,7 +61,7 @@ log_init(void)
 	if (config_debug) {
 		const char *lvl = getenv("VMEM_LOG_LEVEL");
 		if (lvl != NULL)
-			log_level = atoi(lvl);
+			vm_log_level_value = atoi(lvl);
 	}
 }
 
@@ -71,12 +71,6 @@ log_fini(void)
 	if (log_fd != STDERR_FILENO)
 		close(log_fd);
 	log_fd = STDERR_FILENO;
-}
-
-int
-vm_log_level(void)
-{
-	return log_level;
 }
 
 void

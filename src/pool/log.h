@@ -21,7 +21,13 @@
 void vm_err(const char *fmt, ...) VM_FORMAT(1, 2);
 const char *vm_errmsg(void);
 
-int vm_log_level(void);
+extern int vm_log_level_value;
+/* the debug log level; always 0 in release builds */
+static inline int
+vm_log_level(void)
+{
+	return config_debug ? vm_log_level_value : 0;
+}
 void vm_log_write(int level, const char *file, int line, const char *func,
 		const char *fmt, ...) VM_FORMAT(5, 6);
 #define vm_log(level, ...) do { \

@@ -13,7 +13,7 @@
 #include "pool/log.h"
 #include "pool/vmem.h"
 
-static vm_lock_t registry_lock = { PTHREAD_MUTEX_INITIALIZER };
+static vm_lock_t registry_lock = VM_LOCK_INITIALIZER;
 static struct vmem *registry;
 
 static void

@@ -49,6 +49,8 @@ region_init(region_t *rg, uintptr_t base, uint32_t npages, size_t header_bytes)
 	rg->npages = npages;
 	rg->size = (size_t)npages << VM_PAGE_SHIFT;
 	rg->data_first = l.data_first;
+	rg->data_start = base + ((uintptr_t)l.data_first << VM_PAGE_SHIFT);
+	rg->data_size = rg->size - ((size_t)l.data_first << VM_PAGE_SHIFT);
 	rg->runs = (run_t *)(base + l.runs_off);
 	pagemap_init(&rg->pagemap, (void *)(base + l.root_off),
 			(void *)(base + l.leaves_off), npages);

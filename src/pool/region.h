@@ -26,6 +26,8 @@ typedef struct region_s {
 	size_t size;		/* bytes, a multiple of VM_PAGE */
 	uint32_t npages;	/* size / VM_PAGE */
 	uint32_t data_first;	/* first page the allocator hands out */
+	uintptr_t data_start;	/* its address */
+	size_t data_size;	/* bytes from there to the end */
 	run_t *runs;		/* one record per page */
 	pagemap_t pagemap;
 } region_t;
@@ -57,9 +59,7 @@ region_page(const region_t *rg, const void *p)
 static inline bool
 region_has_data(const region_t *rg, const void *p)
 {
-	uintptr_t off = (uintptr_t)p - rg->base;
-	return off >= ((uintptr_t)rg->data_first << VM_PAGE_SHIFT) &&
-			off < rg->size;
+	return (uintptr_t)p - rg->data_start < rg->data_size;
 }
 
 static inline run_t *

@@ -14,12 +14,15 @@
  *   - runs[p].kind != RUN_NONE  <=>  a run starts at page p
  *   - the runs tile [data_first, npages): p + runs[p].npages is the next run
  *   - no two RUN_FREE runs are neighbours (freeing coalesces at once)
- *   - slab: nfree == popcount(bitmap) <= nobjs of its class;
+ *   - slab: nfree == popcount(bitmap) <= nobjs; nobjs, size and recip
+ *           equal those of its class (copied so the fast paths need not
+ *           look the class up);
  *           nfree > 0  <=>  the slab is on its bin's list (in_list)
  *
- *   +-------------+------+-----+-------+------------------+------------+
- *   | npages (32) | kind | cls | nfree | link a | link b  | bitmap 4x64 |
- *   +-------------+------+-----+-------+------------------+------------+
+ *   0        4     5     6       8        12       16
+ *   | npages | kind | cls | nfree | link a | link b |
+ *   16        17    18      20     24      28      32            64
+ *   | in_list | pad | nobjs | size | recip | spare | bitmap 4 x 64 |
  *     links: RUN_FREE: tree.left/right; RUN_SLAB: list.prev/next
  *     (page numbers; 0 means none, page 0 always holds the pool header)
  */
@@ -53,9 +56,12 @@ typedef struct run_s {
 		} list;
 	} u;
 	uint8_t in_list;	/* RUN_SLAB: on its bin's list */
-	uint8_t pad[7];
+	uint8_t pad;
+	uint16_t nobjs;		/* RUN_SLAB: objects (copy of the class's) */
+	uint32_t size;		/* RUN_SLAB: object size (copy) */
+	uint32_t recip;		/* RUN_SLAB: ceil(2^32 / size) (copy) */
+	uint32_t spare;
 	uint64_t bitmap[SLAB_MAX_OBJS / 64];	/* RUN_SLAB: bit set = free */
-	uint64_t spare;		/* room for the thread caches to come */
 } run_t;
 
 _Static_assert(sizeof(run_t) == 64, "a run record is one cache line");

@@ -35,7 +35,7 @@ take_snapshot(VMEM *vmp, struct snapshot *s)
 		vm_lock(&bin->lock);
 		s->bins[c].nslabs = bin->nslabs;
 		s->bins[c].nempty = bin->nempty;
-		s->bins[c].curobjs = bin->curobjs;
+		s->bins[c].curobjs = bin_curobjs(bin);
 		s->bins[c].nmalloc = bin->nmalloc;
 		s->bins[c].nfree = bin->nfree;
 		s->bins[c].nslabs_made = bin->nslabs_made;

@@ -1,5 +1,6 @@
 /*
- * bin.c -- the slabs of one size class (see slab.h).
+ * bin.c -- the slabs of one size class: the slow paths and list moves of
+ * bin_malloc and bin_free (their fast paths are inline in slab.h).
  *
  * Owns the bin's list of slabs with free objects and its counters.
  * List order: slabs that still have objects in use first, the (at most one)
@@ -16,7 +17,6 @@ bin_init(bin_t *bin)
 	bin->head = bin->tail = 0;
 	bin->nslabs = 0;
 	bin->nempty = 0;
-	bin->curobjs = 0;
 	bin->nmalloc = 0;
 	bin->nfree = 0;
 	bin->nslabs_made = 0;
@@ -66,23 +66,8 @@ list_push_tail(bin_t *bin, region_t *rg, run_t *run)
 	run->in_list = 1;
 }
 
-/* takes one object from the first slab; bin locked and not empty */
-static void *
-take_object(bin_t *bin, region_t *rg)
-{
-	run_t *run = region_run(rg, bin->head);
-	if (run->nfree == sc_table[run->cls].nobjs)
-		bin->nempty--;
-	void *obj = slab_obj(rg, run, slab_take(run));
-	if (run->nfree == 0)
-		list_unlink(bin, rg, run);
-	bin->curobjs++;
-	bin->nmalloc++;
-	return obj;
-}
-
 /* makes a new slab and puts it on the list; called without the lock */
-VM_NOINLINE static bool
+static bool
 add_slab(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
 {
 	run_t *run = extents_alloc(ex, rg, sc_table[cls].npages, VM_PAGE,
@@ -99,55 +84,40 @@ add_slab(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
 	return true;
 }
 
-void *
-bin_malloc(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
+VM_NOINLINE void *
+bin_malloc_slow(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
 {
-	for (;;) {
+	/* another thread may fill the new slab first: try until no room */
+	while (add_slab(bin, cls, rg, ex)) {
 		vm_lock(&bin->lock);
-		if (vm_likely(bin->head != 0)) {
-			void *obj = take_object(bin, rg);
-			vm_unlock(&bin->lock);
-			return obj;
-		}
+		bool have = bin->head != 0;
 		vm_unlock(&bin->lock);
-		if (!add_slab(bin, cls, rg, ex))
-			return NULL;
+		if (have)
+			return bin_malloc(bin, cls, rg, ex);
 	}
+	return NULL;
 }
 
-bool
-bin_free(bin_t *bin, run_t *run, void *ptr, region_t *rg, extents_t *ex)
+VM_NOINLINE void
+bin_free_moved(bin_t *bin, run_t *run, region_t *rg, extents_t *ex)
 {
-	unsigned idx;
-	if (!slab_index(rg, run, ptr, &idx))
-		return false;
-	unsigned nobjs = sc_table[run->cls].nobjs;
-	run_t *release = NULL;
-	vm_lock(&bin->lock);
-	if (vm_unlikely(run->kind != RUN_SLAB || !slab_put(run, idx))) {
-		vm_unlock(&bin->lock);
-		return false;
-	}
-	bin->curobjs--;
-	bin->nfree++;
-	if (run->nfree == 1 && nobjs > 1) {
+	if (run->nfree != run->nobjs) {
 		list_push_head(bin, rg, run);	/* was full */
-	} else if (run->nfree == nobjs) {
-		/* entirely free: keep one such slab, give others back */
-		if (run->in_list)
-			list_unlink(bin, rg, run);
-		if (bin->nempty > 0) {
-			bin->nslabs--;
-			release = run;
-		} else {
-			list_push_tail(bin, rg, run);
-			bin->nempty++;
-		}
+		vm_unlock(&bin->lock);
+		return;
 	}
+	/* entirely free: keep one such slab, give others back */
+	if (run->in_list)
+		list_unlink(bin, rg, run);
+	if (bin->nempty == 0) {
+		list_push_tail(bin, rg, run);
+		bin->nempty++;
+		vm_unlock(&bin->lock);
+		return;
+	}
+	bin->nslabs--;
 	vm_unlock(&bin->lock);
-	if (release != NULL)
-		extents_free(ex, rg, release);
-	return true;
+	extents_free(ex, rg, run);
 }
 
 bool
@@ -169,7 +139,7 @@ bin_release_empty(bin_t *bin, region_t *rg, extents_t *ex)
 	for (;;) {
 		vm_lock(&bin->lock);
 		run_t *run = bin->tail != 0 ? region_run(rg, bin->tail) : NULL;
-		if (run == NULL || run->nfree != sc_table[run->cls].nobjs) {
+		if (run == NULL || run->nfree != run->nobjs) {
 			vm_unlock(&bin->lock);
 			return pages;
 		}

@@ -3,7 +3,7 @@
  *
  * Owns sc_table, filled once. The slab of a class is the smallest number of
  * pages (at most 32) whose tail waste is at most 1/64 of the slab and that
- * holds at least 8 objects or is at least 64 KiB, with at most
+ * holds at least 32 objects or is at least 64 KiB, with at most
  * SLAB_MAX_OBJS objects.
  */
 #include <pthread.h>
@@ -11,6 +11,7 @@
 #include "slab/slab.h"
 
 sc_info_t sc_table[SC_NCLASSES];
+uint8_t sc_lookup[1024 / 16 + 1];
 static pthread_once_t sc_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -26,7 +27,7 @@ choose_slab(sc_info_t *sc)
 		if (objs == 0)
 			continue;
 		uint64_t waste = bytes - objs * sc->size;
-		bool enough = objs >= 8 || objs == SLAB_MAX_OBJS ||
+		bool enough = objs >= 32 || objs == SLAB_MAX_OBJS ||
 				bytes >= 65536;
 		if (waste * 64 <= bytes && enough) {
 			best_pages = pages;
@@ -53,6 +54,8 @@ fill_table(void)
 				(((uint64_t)1 << 32) % sc->size != 0));
 		choose_slab(sc);
 	}
+	for (size_t i = 0; i < VM_ARRAY_LEN(sc_lookup); i++)
+		sc_lookup[i] = (uint8_t)sc_class_compute(i * 16);
 }
 
 void

@@ -35,18 +35,29 @@ typedef struct sc_info_s {
 } sc_info_t;
 
 extern sc_info_t sc_table[SC_NCLASSES];
+/* the class of sizes up to 1 KiB, by (size + 15) / 16 */
+extern uint8_t sc_lookup[1024 / 16 + 1];
 
 /* fills sc_table; idempotent and thread safe */
 void sc_init(void);
 
-/* the class of a request of size bytes; size <= SC_SMALL_MAX */
+/* the class of a request of size bytes, from the formula */
 static inline unsigned
-sc_class(size_t size)
+sc_class_compute(size_t size)
 {
 	if (size <= 128)
 		return size == 0 ? 0 : (unsigned)((size + 15) >> 4) - 1;
 	unsigned k = vm_log2(size - 1);	/* size - 1 in [2^k, 2^(k+1)) */
 	return 8 + (k - 7) * 8 + (unsigned)((size - 1) >> (k - 3)) - 8;
+}
+
+/* the class of a request of size bytes; size <= SC_SMALL_MAX */
+static inline unsigned
+sc_class(size_t size)
+{
+	if (vm_likely(size <= 1024))
+		return sc_lookup[(size + 15) >> 4];
+	return sc_class_compute(size);
 }
 
 /* the object size of class cls, from the formula (used to fill the table) */
@@ -60,20 +71,61 @@ sc_class_size(unsigned cls)
 
 /* ---- slab.c: one slab, caller holds its bin's lock -------------------- */
 void slab_init(run_t *run, unsigned cls);
+
 /* index of a free object, marked used; the slab has nfree > 0 */
-unsigned slab_take(run_t *run);
+static inline unsigned
+slab_take(run_t *run)
+{
+	vm_assert_internal(run->nfree > 0);
+	unsigned w = 0;
+	while (run->bitmap[w] == 0)
+		w++;
+	uint64_t bits = run->bitmap[w];
+	run->bitmap[w] = bits & (bits - 1);
+	run->nfree--;
+	return w * 64 + (unsigned)__builtin_ctzll(bits);
+}
+
 /* marks object idx free; false if it already was (a double free) */
-bool slab_put(run_t *run, unsigned idx);
+static inline bool
+slab_put(run_t *run, unsigned idx)
+{
+	uint64_t mask = (uint64_t)1 << (idx % 64);
+	uint64_t word = run->bitmap[idx / 64];
+	if (vm_unlikely(word & mask))
+		return false;
+	run->bitmap[idx / 64] = word | mask;
+	run->nfree++;
+	return true;
+}
+
+/* the first byte of the slab */
+static inline uintptr_t
+slab_start(const region_t *rg, const run_t *run)
+{
+	return (uintptr_t)region_addr(rg, region_run_page(rg, run));
+}
+
 /* the index of the object ptr points to; false if ptr is not the start
  * of an object of this slab */
-bool slab_index(const region_t *rg, const run_t *run, const void *ptr,
-		unsigned *idx);
+static inline bool
+slab_index(const region_t *rg, const run_t *run, const void *ptr,
+		unsigned *idx)
+{
+	uint64_t off = (uintptr_t)ptr - slab_start(rg, run);
+	uint64_t i = (off * run->recip) >> 32;
+	if (vm_unlikely(i * run->size != off || i >= run->nobjs))
+		return false;
+	*idx = (unsigned)i;
+	return true;
+}
+
 static inline void *
 slab_obj(const region_t *rg, const run_t *run, unsigned idx)
 {
-	return (char *)region_addr(rg, region_run_page(rg, run)) +
-			(size_t)idx * sc_table[run->cls].size;
+	return (void *)(slab_start(rg, run) + (size_t)idx * run->size);
 }
+
 static inline bool
 slab_obj_is_free(const run_t *run, unsigned idx)
 {
@@ -86,18 +138,97 @@ typedef struct bin_s {
 	uint32_t head, tail;	/* slabs with free objects (page numbers) */
 	uint32_t nslabs;	/* slabs of this class */
 	uint32_t nempty;	/* entirely free slabs (0 or 1) */
-	uint64_t curobjs;	/* objects in use */
 	uint64_t nmalloc;	/* objects ever handed out */
-	uint64_t nfree;		/* objects ever freed */
+	uint64_t nfree;		/* objects ever freed; in use: the difference */
 	uint64_t nslabs_made;	/* slabs ever made */
 } __attribute__((aligned(64))) bin_t;
 
+static inline uint64_t
+bin_curobjs(const bin_t *bin)
+{
+	return bin->nmalloc - bin->nfree;
+}
+
 void bin_init(bin_t *bin);
 /* an object of class cls, or NULL when the extent manager has no room */
-void *bin_malloc(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex);
+void *bin_malloc_slow(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex);
+/* the list moves of bin_free: the slab was full, or is now entirely free;
+ * called with the lock held, returns with it released */
+void bin_free_moved(bin_t *bin, run_t *run, region_t *rg, extents_t *ex);
+
+/*
+ * The fast path of bin_malloc: an object from the first listed slab, or
+ * NULL when no slab has a free object (then call bin_malloc_slow).
+ */
+static inline void *
+bin_malloc_fast(bin_t *bin, region_t *rg)
+{
+	vm_lock(&bin->lock);
+	uint32_t head = bin->head;
+	if (vm_unlikely(head == 0)) {
+		vm_unlock(&bin->lock);
+		return NULL;
+	}
+	run_t *run = region_run(rg, head);
+	if (vm_unlikely(run->nfree == run->nobjs))
+		bin->nempty--;	/* the empty slab is in use again */
+	unsigned idx = slab_take(run);
+	bin->nmalloc++;
+	if (vm_unlikely(run->nfree == 0)) {
+		/* full: off the list (it is the head) */
+		uint32_t next = run->u.list.next;
+		bin->head = next;
+		if (next != 0)
+			region_run(rg, next)->u.list.prev = 0;
+		else
+			bin->tail = 0;
+		run->u.list.next = 0;
+		run->in_list = 0;
+	}
+	vm_unlock(&bin->lock);
+	return (void *)((uintptr_t)region_addr(rg, head) +
+			(size_t)idx * run->size);
+}
+
+/* an object of class cls, or NULL when the extent manager has no room */
+static inline void *
+bin_malloc(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
+{
+	void *p = bin_malloc_fast(bin, rg);
+	return vm_likely(p != NULL) ? p : bin_malloc_slow(bin, cls, rg, ex);
+}
+
+/*
+ * Frees object idx of the slab run of bin. Returns false, with nothing
+ * changed, if the object is not in use (a double free).
+ */
+static inline bool
+bin_free_obj(bin_t *bin, run_t *run, unsigned idx, region_t *rg,
+		extents_t *ex)
+{
+	vm_lock(&bin->lock);
+	if (vm_unlikely(run->kind != RUN_SLAB || !slab_put(run, idx))) {
+		vm_unlock(&bin->lock);
+		return false;
+	}
+	bin->nfree++;
+	if (vm_unlikely(run->nfree == 1 || run->nfree == run->nobjs))
+		bin_free_moved(bin, run, rg, ex);
+	else
+		vm_unlock(&bin->lock);
+	return true;
+}
+
 /* frees ptr, an object of the slab run; false if it is not a live object */
-bool bin_free(bin_t *bin, run_t *run, void *ptr, region_t *rg,
-		extents_t *ex);
+static inline bool
+bin_free(bin_t *bin, run_t *run, void *ptr, region_t *rg, extents_t *ex)
+{
+	unsigned idx;
+	if (vm_unlikely(!slab_index(rg, run, ptr, &idx)))
+		return false;
+	return bin_free_obj(bin, run, idx, rg, ex);
+}
+
 /* true if ptr is an object of the slab run that is in use */
 bool bin_owns(bin_t *bin, run_t *run, const void *ptr, const region_t *rg);
 /* gives the bin's entirely free slabs back to the extent manager */

@@ -137,9 +137,9 @@ END_TEST
 START_TEST(test_bin_counter)
 {
 	bin_t *bin = &vmp->bins[sc_class(100)];
-	bin->curobjs++;
+	bin->nmalloc++;
 	expect_corrupt();
-	bin->curobjs--;
+	bin->nmalloc--;
 	ck_assert_int_eq(vmem_check(vmp), 1);
 }
 END_TEST

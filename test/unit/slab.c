@@ -73,14 +73,14 @@ START_TEST(test_bin_keeps_one_empty_slab)
 	}
 	ck_assert_uint_eq(bin.nslabs, 3);
 	ck_assert_uint_eq(bin.head, 0);		/* all full: none listed */
-	ck_assert_uint_eq(bin.curobjs, 3 * n);
+	ck_assert_uint_eq(bin_curobjs(&bin), 3 * n);
 	for (unsigned i = 0; i < 3 * n; i++) {
 		run_t *run = region_lookup(&b.rg, region_page(&b.rg, objs[i]));
 		ck_assert(bin_free(&bin, run, objs[i], &b.rg, &b.ex));
 		ck_assert(!bin_free(&bin, run, objs[i], &b.rg, &b.ex) ||
 				run->kind != RUN_SLAB);
 	}
-	ck_assert_uint_eq(bin.curobjs, 0);
+	ck_assert_uint_eq(bin_curobjs(&bin), 0);
 	ck_assert_uint_eq(bin.nslabs, 1);	/* one kept in reserve */
 	ck_assert_uint_eq(bin.nempty, 1);
 	ck_assert_uint_gt(bin_release_empty(&bin, &b.rg, &b.ex), 0);
