@@ -2,8 +2,11 @@
 # and its benchmark. Everything lands in build/.
 #
 #   make            release + debug libraries
+#   make demo       a real program (test/example/wordfreq.c) on a pool
 #   make check      unit, API and stress tests on the release/debug build,
 #                   then the whole suite again under AddressSanitizer + UBSan
+#                   (installs Check from Debian's packages if it is missing)
+#   make check-tsan the threaded tests under ThreadSanitizer
 #   make bench      the throughput and capacity benchmark (not a test)
 
 CC      ?= cc
@@ -19,6 +22,8 @@ DBG_FLAGS  := -O0 -g -DVM_DEBUG=3
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -DVM_DEBUG=2 \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
 TSAN_FLAGS := -O1 -g -DVM_DEBUG=1 -fsanitize=thread
+ASAN_LD := -fsanitize=address,undefined
+TSAN_LD := -fsanitize=thread
 
 CORE_SRCS := $(sort $(wildcard src/dax/*.c src/pool/*.c src/large/*.c src/slab/*.c))
 CORE_HDRS := $(wildcard include/*.h src/*.h src/*/*.h)
@@ -29,10 +34,20 @@ CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 # objects of one variant: $(call objs,VARIANT)
 objs = $(patsubst src/%.c,$(BUILD)/obj/$(1)/%.o,$(CORE_SRCS))
 
-.PHONY: all lib check check-release check-asan check-tsan bench clean
+.PHONY: all lib demo deps check check-all check-release check-asan check-tsan \
+	bench clean
 all: lib
 lib: $(BUILD)/libvmem.so $(BUILD)/libvmem.a \
-	$(BUILD)/debug/libvmem.so $(BUILD)/debug/libvmem.a
+	$(BUILD)/debug/libvmem.so $(BUILD)/debug/libvmem.a $(BUILD)/libvmem.pc
+
+# pkg-config file for using the library from this tree, uninstalled:
+#   PKG_CONFIG_PATH=build pkg-config --cflags --libs libvmem
+$(BUILD)/libvmem.pc: Makefile
+	@mkdir -p $(@D)
+	printf '%s\n' 'includedir=$(abspath include)' 'libdir=$(abspath $(BUILD))' '' \
+		'Name: libvmem' 'Description: volatile memory pools in mapped files' \
+		'Version: 1.1.0' 'Cflags: -I$${includedir}' \
+		'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lvmem' 'Libs.private: -pthread' > $@
 
 $(BUILD)/obj/release/%.o: src/%.c $(CORE_HDRS)
 	@mkdir -p $(@D)
@@ -62,8 +77,8 @@ $(2)/libvmem.a: $(call objs,$(1))
 endef
 $(eval $(call libvariant,release,$(BUILD),))
 $(eval $(call libvariant,debug,$(BUILD)/debug,))
-$(eval $(call libvariant,asan,$(BUILD)/asan,-fsanitize=address,undefined))
-$(eval $(call libvariant,tsan,$(BUILD)/tsan,-fsanitize=thread))
+$(eval $(call libvariant,asan,$(BUILD)/asan,$$(ASAN_LD)))
+$(eval $(call libvariant,tsan,$(BUILD)/tsan,$$(TSAN_LD)))
 
 # ---- tests ---------------------------------------------------------------
 # test/unit/*.c   see the internals: linked statically with the debug build
@@ -95,7 +110,12 @@ $(eval $(call testvariant,$(BUILD),$(BUILD)/debug,$(BUILD),-O2 -g))
 $(eval $(call testvariant,$(BUILD)/asan,$(BUILD)/asan,$(BUILD)/asan,-O1 -g $(ASAN_FLAGS)))
 $(eval $(call testvariant,$(BUILD)/tsan,$(BUILD)/tsan,$(BUILD)/tsan,-O1 -g $(TSAN_FLAGS)))
 
-check: check-release check-asan
+# Check's flags are read when make starts: install it first, then recurse
+deps:
+	@test/deps.sh
+check: deps
+	@$(MAKE) --no-print-directory check-all
+check-all: check-release check-asan
 check-release: lib $(call testbins,$(BUILD))
 	test/run-tests.sh release $(call testbins,$(BUILD))
 check-asan: $(call testbins,$(BUILD)/asan)
@@ -104,6 +124,14 @@ check-asan: $(call testbins,$(BUILD)/asan)
 		test/run-tests.sh asan $(call testbins,$(BUILD)/asan)
 check-tsan: $(call testbins,$(BUILD)/tsan)
 	TSAN_OPTIONS=halt_on_error=1 test/run-tests.sh tsan $(call testbins,$(BUILD)/tsan)
+
+# ---- the demo --------------------------------------------------------------
+DEMO_DIR ?= $(or $(TMPDIR),/tmp)
+$(BUILD)/wordfreq: test/example/wordfreq.c $(BUILD)/libvmem.so include/libvmem.h
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Iinclude $(WARN) $< -o $@ \
+		-L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lvmem
+demo: $(BUILD)/wordfreq
+	$(BUILD)/wordfreq $(DEMO_DIR) README.md LICENSE $(CORE_SRCS)
 
 # ---- benchmark -----------------------------------------------------------
 BENCH_SRCS := $(sort $(wildcard test/bench/*.c))

@@ -262,6 +262,8 @@ static inline int
 tu_run(Suite *s)
 {
 	SRunner *sr = srunner_create(s);
+	/* keep the tests' own output even when one fails mid-way */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

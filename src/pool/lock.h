@@ -14,9 +14,9 @@
  *   2. bin locks of one pool, in class order (only vmem_check and the
  *      stats walk hold several; the allocation paths hold at most one)
  *   3. the extent lock of one pool
- * The allocation paths never hold a bin lock while they take the extent
- * lock: a bin drops its lock before it asks for a new slab or gives an
- * empty one back.
+ * A bin holds its lock while it takes a slab from the extent manager or
+ * gives one back. When the pool is full, the caller drops every lock
+ * before it asks the other bins for their reserves (pool_reclaim).
  */
 #ifndef VM_LOCK_H
 #define VM_LOCK_H

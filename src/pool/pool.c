@@ -1,9 +1,8 @@
 /*
- * pool.c -- making and deleting pools, and the registry of live pools.
+ * pool.c -- making and deleting pools.
  *
- * Owns the registry: a list of every live pool, under registry_lock, used
- * by vmem_check to answer -1 for a handle that is not a live pool, and to
- * refuse a region that overlaps a live pool's metadata.
+ * Owns nothing: a pool is its region. Every live pool is in the registry
+ * (registry.c) from the end of its creation to the start of its deletion.
  */
 #include <errno.h>
 #include <string.h>
@@ -13,92 +12,44 @@
 #include "pool/log.h"
 #include "pool/vmem.h"
 
-static vm_lock_t registry_lock = VM_LOCK_INITIALIZER;
-static struct vmem *registry;
-
-static void
-registry_add(VMEM *vmp)
-{
-	vm_lock(&registry_lock);
-	vmp->prev = NULL;
-	vmp->next = registry;
-	if (registry != NULL)
-		registry->prev = vmp;
-	registry = vmp;
-	vm_unlock(&registry_lock);
-}
-
-/* false if vmp was not registered */
-static bool
-registry_remove(VMEM *vmp)
-{
-	bool found = false;
-	vm_lock(&registry_lock);
-	for (struct vmem *p = registry; p != NULL; p = p->next) {
-		if (p != vmp)
-			continue;
-		if (p->prev != NULL)
-			p->prev->next = p->next;
-		else
-			registry = p->next;
-		if (p->next != NULL)
-			p->next->prev = p->prev;
-		found = true;
-		break;
-	}
-	vm_unlock(&registry_lock);
-	return found;
-}
-
 bool
 pool_is_live(const VMEM *vmp)
 {
-	bool found = false;
 	vm_lock(&registry_lock);
-	for (struct vmem *p = registry; p != NULL && !found; p = p->next)
-		found = p == vmp;
+	bool live = registry_has(vmp);
 	vm_unlock(&registry_lock);
-	return found;
+	return live;
 }
 
 /*
- * A new region [addr, addr + size) may lie inside a live pool only inside
- * one of its large objects (a pool made in memory allocated from another
- * pool); anything else would overwrite a live pool.
+ * A new region [start, end) may overlap a live pool only inside one of its
+ * large objects (a pool made in memory allocated from another pool).
  */
 static bool
-overlaps_live_pool(uintptr_t addr, size_t size)
+inside_large_object(const VMEM *vmp, uintptr_t start, uintptr_t end)
 {
-	bool bad = false;
-	vm_lock(&registry_lock);
-	for (struct vmem *p = registry; p != NULL && !bad; p = p->next) {
-		const region_t *rg = &p->region;
-		if (addr >= rg->base + rg->size || addr + size <= rg->base)
+	const region_t *rg = &vmp->region;
+	if (!region_has_data(rg, (void *)start) ||
+			!region_has_data(rg, (void *)(end - 1)))
+		return false;
+	/* the run holding start: walk back to a page with an entry */
+	uint32_t first = region_page(rg, (void *)start);
+	for (uint32_t pg = first; pg >= rg->data_first; pg--) {
+		run_t *run = region_lookup(rg, pg);
+		if (run == NULL)
 			continue;
-		bad = true;
-		if (!region_has_data(rg, (void *)addr) ||
-				!region_has_data(rg, (void *)(addr + size - 1)))
-			continue;
-		/* inside the data area: inside one large object? */
-		uint32_t first = region_page(rg, (void *)addr);
-		for (uint32_t pg = first; pg >= rg->data_first; pg--) {
-			run_t *run = region_lookup(rg, pg);
-			if (run == NULL)
-				continue;
-			uint32_t start = region_run_page(rg, run);
-			if (run->kind == RUN_LARGE && start <= first &&
-					(uint64_t)addr + size <=
-					(uint64_t)(uintptr_t)region_addr(rg,
-					start + run->npages))
-				bad = false;
-			break;
-		}
+		uint32_t head = region_run_page(rg, run);
+		return run->kind == RUN_LARGE && head <= first &&
+				end <= (uintptr_t)region_addr(rg,
+				head + run->npages);
 	}
-	vm_unlock(&registry_lock);
-	return bad;
+	return false;
 }
 
-/* builds a pool in [addr, addr + size); size is a multiple of VM_PAGE */
+/*
+ * Builds a pool in [addr, addr + size); size is a multiple of VM_PAGE.
+ * The caller puts it in the registry.
+ */
 static VMEM *
 pool_init(void *addr, size_t size, const backing_t *backing)
 {
@@ -125,7 +76,6 @@ pool_init(void *addr, size_t size, const backing_t *backing)
 		bin_init(&vmp->bins[c]);
 	vmp->backing = *backing;
 	vmp->magic = VMEM_MAGIC;
-	registry_add(vmp);
 	vm_log(3, "pool %p: %zu bytes, data from page %u", (void *)vmp, size,
 			vmp->region.data_first);
 	return vmp;
@@ -177,7 +127,12 @@ vmem_create(const char *dir, size_t size)
 		int e = errno;
 		backing_destroy(&b);
 		errno = e;
+		return NULL;
 	}
+	fork_handlers_init();
+	vm_lock(&registry_lock);
+	registry_add(vmp);
+	vm_unlock(&registry_lock);
 	return vmp;
 }
 
@@ -204,23 +159,34 @@ vmem_create_in_region(void *addr, size_t size)
 		return NULL;
 	}
 	size = VM_ALIGN_DOWN(size, VM_PAGE);
-	if (overlaps_live_pool((uintptr_t)addr, size)) {
-		vm_err("region %p + %zu overlaps a live pool", addr, size);
-		errno = EINVAL;
-		return NULL;
-	}
 	backing_t b = {
 		.kind = BACKING_REGION, .fd = -1, .addr = addr, .size = size,
 		.align = page,
 	};
-	return pool_init(addr, size, &b);
+	/* checked and built under the registry lock: two threads cannot
+	 * both build a pool over the same memory */
+	fork_handlers_init();
+	vm_lock(&registry_lock);
+	VMEM *vmp = NULL;
+	if (registry_overlaps((uintptr_t)addr, (uintptr_t)addr + size,
+			inside_large_object)) {
+		vm_err("region %p + %zu overlaps a live pool", addr, size);
+		errno = EINVAL;
+	} else if ((vmp = pool_init(addr, size, &b)) != NULL) {
+		registry_add(vmp);
+	}
+	vm_unlock(&registry_lock);
+	return vmp;
 }
 
 VM_EXPORT void
 vmem_delete(VMEM *vmp)
 {
 	vm_log(3, "vmp %p", (void *)vmp);
-	if (vmp == NULL || !registry_remove(vmp)) {
+	vm_lock(&registry_lock);
+	bool found = vmp != NULL && registry_remove(vmp);
+	vm_unlock(&registry_lock);
+	if (!found) {
 		vm_err("vmem_delete: %p is not a live pool", (void *)vmp);
 		return;
 	}

@@ -20,6 +20,7 @@ struct snapshot {
 	extents_t ex;		/* counters only; its lock is not used */
 	uint64_t small_bytes;	/* bytes of objects in use in slabs */
 	uint64_t small_objs;
+	uint32_t largest_free;	/* pages of the largest free extent */
 	struct {
 		uint32_t nslabs, nempty;
 		uint64_t curobjs, nmalloc, nfree, nslabs_made;
@@ -53,11 +54,10 @@ take_snapshot(VMEM *vmp, struct snapshot *s)
 	s->ex.nmalloc_large = vmp->extents.nmalloc_large;
 	s->ex.nfree_large = vmp->extents.nfree_large;
 	s->ex.nresize_inplace = vmp->extents.nresize_inplace;
-	uint32_t biggest = 0;
+	s->largest_free = 0;	/* the rightmost node of the tree */
 	for (uint32_t t = vmp->extents.tree; t != 0;
 			t = region_run(&vmp->region, t)->u.tree.right)
-		biggest = t;
-	s->ex.tree = biggest;	/* the largest free run, for printing */
+		s->largest_free = region_run(&vmp->region, t)->npages;
 	vm_unlock(&vmp->extents.lock);
 }
 
@@ -102,13 +102,12 @@ print_merged(VMEM *vmp, const struct snapshot *s)
 }
 
 static void
-print_arena(VMEM *vmp, const struct snapshot *s)
+print_arena(const struct snapshot *s)
 {
-	uint32_t biggest = s->ex.tree;
 	vm_out("Arena 0 (the whole pool):\n");
 	vm_outf("  free extents: %u, %llu pages, largest %u pages\n",
 			s->ex.nfree_runs, (unsigned long long)s->ex.free_pages,
-			biggest ? region_run(&vmp->region, biggest)->npages : 0);
+			s->largest_free);
 	vm_outf("  slab pages: %llu, large pages: %llu\n",
 			(unsigned long long)s->ex.slab_pages,
 			(unsigned long long)s->ex.large_pages);
@@ -164,7 +163,7 @@ vmem_stats_print(VMEM *vmp, const char *opts)
 	if (strchr(opts, 'm') == NULL)
 		print_merged(vmp, &s);
 	if (strchr(opts, 'a') == NULL)
-		print_arena(vmp, &s);
+		print_arena(&s);
 	if (strchr(opts, 'b') == NULL)
 		print_bins(&s);
 	if (strchr(opts, 'l') == NULL)

@@ -7,7 +7,7 @@
  * and the backing (src/dax) together. A VMEM handle is the address of the
  * header, i.e. of the region's first byte.
  *
- *   struct vmem:  magic | region | extents | backing | registry links | bins
+ *   struct vmem:  magic | region | extents | backing | registry node | bins
  *
  * Thread safety: the header fields other than extents and bins never change
  * after creation; extents and each bin carry their own lock; the registry
@@ -27,9 +27,24 @@ struct vmem {
 	region_t region;
 	extents_t extents;
 	backing_t backing;
-	struct vmem *prev, *next;	/* the registry of live pools */
+	struct vmem *reg_left, *reg_right; /* the registry (registry.c) */
+	uintptr_t reg_max_end;		/* highest end in this subtree */
 	bin_t bins[SC_NCLASSES];
 };
+
+/* ---- registry.c: callers hold registry_lock ---------------------------- */
+extern vm_lock_t registry_lock;
+void registry_add(VMEM *vmp);
+bool registry_remove(VMEM *vmp);	/* false if it was not there */
+bool registry_has(const VMEM *vmp);
+/* true if a live pool overlaps [start, end) and allowed() says no */
+bool registry_overlaps(uintptr_t start, uintptr_t end,
+		bool (*allowed)(const VMEM *vmp, uintptr_t start, uintptr_t end));
+void registry_foreach(void (*fn)(VMEM *vmp));
+
+/* ---- fork.c ------------------------------------------------------------- */
+/* registers the fork handlers, once */
+void fork_handlers_init(void);
 
 /* ---- pool.c ------------------------------------------------------------ */
 /* true if vmp is a live pool; takes the registry lock */

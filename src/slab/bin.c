@@ -7,6 +7,8 @@
  * entirely free slab last, so new objects fill used slabs and an empty one
  * can be given back. Full slabs are on no list; they are found again
  * through the page map when one of their objects is freed.
+ * A slab is made and given back with its bin's lock held (the extent lock
+ * ranks after it), so a slab is never seen half set up.
  */
 #include "slab/slab.h"
 
@@ -66,7 +68,11 @@ list_push_tail(bin_t *bin, region_t *rg, run_t *run)
 	run->in_list = 1;
 }
 
-/* makes a new slab and puts it on the list; called without the lock */
+/*
+ * Makes a new slab and puts it on the list. Called and returns with the
+ * bin lock held, so vmem_check never sees a slab that is in the page map
+ * but not yet set up and listed.
+ */
 static bool
 add_slab(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
 {
@@ -75,27 +81,28 @@ add_slab(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
 	if (run == NULL)
 		return false;
 	slab_init(run, cls);
-	vm_lock(&bin->lock);
 	list_push_tail(bin, rg, run);
 	bin->nslabs++;
 	bin->nempty++;
 	bin->nslabs_made++;
-	vm_unlock(&bin->lock);
 	return true;
 }
 
 VM_NOINLINE void *
 bin_malloc_slow(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
 {
-	/* another thread may fill the new slab first: try until no room */
-	while (add_slab(bin, cls, rg, ex)) {
+	for (;;) {
 		vm_lock(&bin->lock);
-		bool have = bin->head != 0;
+		if (bin->head == 0 && !add_slab(bin, cls, rg, ex)) {
+			vm_unlock(&bin->lock);
+			return NULL;
+		}
 		vm_unlock(&bin->lock);
-		if (have)
-			return bin_malloc(bin, cls, rg, ex);
+		/* another thread may take the new objects first: then again */
+		void *p = bin_malloc_fast(bin, rg);
+		if (p != NULL)
+			return p;
 	}
-	return NULL;
 }
 
 VM_NOINLINE void
@@ -116,8 +123,8 @@ bin_free_moved(bin_t *bin, run_t *run, region_t *rg, extents_t *ex)
 		return;
 	}
 	bin->nslabs--;
-	vm_unlock(&bin->lock);
 	extents_free(ex, rg, run);
+	vm_unlock(&bin->lock);
 }
 
 bool
@@ -146,8 +153,8 @@ bin_release_empty(bin_t *bin, region_t *rg, extents_t *ex)
 		list_unlink(bin, rg, run);
 		bin->nslabs--;
 		bin->nempty--;
-		vm_unlock(&bin->lock);
 		pages += run->npages;
 		extents_free(ex, rg, run);
+		vm_unlock(&bin->lock);
 	}
 }

@@ -16,8 +16,8 @@
  * have free objects are on a doubly linked list, fuller ones first, at most
  * one entirely free slab is kept, and full slabs are on no list.
  *   bin.curobjs == sum over its slabs of (nobjs - nfree)
- * Thread safety: each bin has its own lock; bin_* functions take it. They
- * never hold it while calling into the extent manager.
+ * Thread safety: each bin has its own lock; bin_* functions take it, and
+ * hold it while they take a slab from, or give one to, the extent manager.
  */
 #ifndef VM_SLAB_H
 #define VM_SLAB_H

@@ -175,7 +175,7 @@ START_TEST(test_aligned_too_big)
 		{ 4096, BIG_POOL * 2 },
 		{ (size_t)1 << 62, 64 },
 		{ (size_t)1 << 63, 1 },
-		{ 2 * TU_GIB, 2 * TU_GIB },
+		{ 2 * TU_GIB, BIG_POOL },
 	};
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		errno = 0;

@@ -113,7 +113,7 @@ sizes_batch(const size_t *sizes, size_t n)
 START_TEST(test_sizes_small)
 {
 	/* every size up to 1 KiB, then steps up to 8 KiB */
-	size_t sizes[1024 + 256];
+	size_t sizes[1024 + 512];
 	size_t n = 0;
 	for (size_t s = 1; s <= 1024; s++)
 		sizes[n++] = s;

@@ -2,8 +2,11 @@
  * check_stats.c -- tests of vmem_check() (1 on fresh and used pools, -1 on
  * handles that are not live pools, including deleted ones) and of
  * vmem_stats_print() with its option letters, its output captured through
- * the print function of vmem_set_funcs(), and the restoring of the default
- * output by vmem_set_funcs() with all NULL.
+ * the print function of vmem_set_funcs(), the restoring of the default
+ * output by vmem_set_funcs() with all NULL, and that the library's own
+ * DRAM bookkeeping goes only through the functions given to
+ * vmem_set_funcs() (nothing of another allocator is freed through them,
+ * everything is freed once all pools are deleted).
  */
 #include "testutil.h"
 
@@ -285,6 +288,108 @@ START_TEST(test_stats_empty_and_region)
 }
 END_TEST
 
+/* ---- vmem_set_funcs: the library's own DRAM goes through our functions */
+
+#define HDR 16
+#define MAGIC 0x766d656d2d747374ULL
+
+static long Mallocs, Frees, ForeignFrees;
+
+static void *
+my_malloc(size_t n)
+{
+	unsigned char *p = malloc(n + HDR);
+	if (p == NULL)
+		return NULL;
+	uint64_t m = MAGIC;
+	memcpy(p, &m, 8);
+	Mallocs++;
+	return p + HDR;
+}
+
+static int
+is_mine(void *ptr)
+{
+	uint64_t m;
+	memcpy(&m, (unsigned char *)ptr - HDR, 8);
+	return m == MAGIC;
+}
+
+static void
+my_free(void *ptr)
+{
+	if (ptr == NULL)
+		return;
+	if (!is_mine(ptr)) {
+		ForeignFrees++;	/* not ours: leak it rather than crash */
+		return;
+	}
+	unsigned char *p = (unsigned char *)ptr - HDR;
+	memset(p, 0, 8);
+	Frees++;
+	free(p);
+}
+
+static void *
+my_realloc(void *ptr, size_t n)
+{
+	if (ptr == NULL)
+		return my_malloc(n);
+	if (!is_mine(ptr)) {
+		ForeignFrees++;
+		return NULL;
+	}
+	unsigned char *p = realloc((unsigned char *)ptr - HDR, n + HDR);
+	return p == NULL ? NULL : p + HDR;
+}
+
+static char *
+my_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = my_malloc(n);
+	if (d != NULL)
+		memcpy(d, s, n);
+	return d;
+}
+
+START_TEST(test_set_funcs_used)
+{
+	vmem_set_funcs(my_malloc, my_free, my_realloc, my_strdup, capture);
+	for (int round = 0; round < 3; round++) {
+		VMEM *a = tu_pool_create(VMEM_MIN_POOL);
+		struct tu_region r;
+		tu_region_map(&r, VMEM_MIN_POOL, 0);
+		VMEM *b = vmem_create_in_region(r.addr, r.size);
+		ck_assert_ptr_nonnull(b);
+		void *p = vmem_malloc(a, 100), *q = vmem_malloc(b, 5 * TU_MIB);
+		ck_assert(p != NULL && q != NULL);
+		char *st = stats(a, NULL);
+		ck_assert_uint_gt(strlen(st), 0);
+		free(st);
+		vmem_free(a, p);
+		vmem_free(b, q);
+		ck_assert_int_eq(vmem_check(a), 1);
+		ck_assert_int_eq(vmem_check(b), 1);
+		vmem_delete(a);
+		vmem_delete(b);
+		tu_region_unmap(&r);
+	}
+	vmem_set_funcs(NULL, NULL, NULL, NULL, NULL);
+	printf("set_funcs: %ld mallocs, %ld frees through the given "
+			"functions\n", Mallocs, Frees);
+	ck_assert_msg(ForeignFrees == 0, "the free/realloc function got %ld "
+			"pointers that the malloc function did not make",
+			ForeignFrees);
+	ck_assert_msg(Mallocs == Frees, "after deleting every pool, %ld of "
+			"%ld allocations made through malloc_func are not freed",
+			Mallocs - Frees, Mallocs);
+	free(Out);
+	Out = NULL;
+	Outlen = Outcap = 0;
+}
+END_TEST
+
 int
 main(void)
 {
@@ -295,6 +400,7 @@ main(void)
 	tcase_add_test(tc, test_check_null);
 	tcase_add_test(tc, test_check_deleted_file_pool);
 	tcase_add_test(tc, test_check_deleted_region_pool);
+	tcase_add_test(tc, test_set_funcs_used);
 	tc = tu_tcase(s, "stats", TU_TIMEOUT);
 	tcase_add_checked_fixture(tc, stats_setup, stats_teardown);
 	tcase_add_test(tc, test_stats_full);

@@ -3,9 +3,11 @@
  * region pools mixed in) allocating independently, objects of different
  * pools never overlapping, vmem_check() == 1 on each, deleting some and
  * creating new ones in between, and two threads each using their own pool
- * at the same time.
+ * at the same time; and more than 32768 pools alive at once, made in a
+ * bounded time.
  */
 #include <pthread.h>
+#include <time.h>
 
 #include "testutil.h"
 
@@ -222,6 +224,58 @@ START_TEST(test_two_threads_own_pools)
 }
 END_TEST
 
+/*
+ * More pools than the original ever allowed (32768), all alive at once, in
+ * regions carved out of one MAP_NORESERVE mapping. Each gets an object;
+ * then all are checked and deleted. The case has a time limit: creating a
+ * pool must not slow down with the number of live pools (linear work per
+ * creation would make this take minutes).
+ */
+#define MANY 33000
+
+START_TEST(test_more_than_32768_pools)
+{
+	size_t sz = VMEM_MIN_POOL;
+	struct tu_region r;
+	tu_region_map(&r, (size_t)MANY * sz, MAP_NORESERVE);
+	VMEM **pools = malloc(MANY * sizeof(*pools));
+	void **objs = malloc(MANY * sizeof(*objs));
+	ck_assert(pools != NULL && objs != NULL);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t k = 0; k < MANY; k++) {
+		pools[k] = vmem_create_in_region((char *)r.addr + k * sz, sz);
+		ck_assert_msg(pools[k] != NULL, "pool %zu: %s", k,
+				vmem_errormsg());
+		objs[k] = vmem_malloc(pools[k], 64);
+		ck_assert_ptr_nonnull(objs[k]);
+		memcpy(objs[k], &k, sizeof(k));
+		if (k % 1000 == 999) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			ck_assert_msg(t1.tv_sec - t0.tv_sec < 30, "only %zu "
+					"pools created in 30 s", k + 1);
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("%d pools created in %.2f s\n", MANY,
+			(double)(t1.tv_sec - t0.tv_sec) +
+			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	for (size_t k = 0; k < MANY; k++) {
+		size_t v;
+		memcpy(&v, objs[k], sizeof(v));
+		ck_assert_uint_eq(v, k);
+		if (k % 1000 == 0)
+			ck_assert_int_eq(vmem_check(pools[k]), 1);
+		vmem_free(pools[k], objs[k]);
+	}
+	for (size_t k = 0; k < MANY; k++)
+		vmem_delete(pools[k]);
+	free(pools);
+	free(objs);
+	tu_region_unmap(&r);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -230,5 +284,7 @@ main(void)
 	tcase_add_test(tc, test_many_pools);
 	tcase_add_test(tc, test_pool_churn);
 	tcase_add_test(tc, test_two_threads_own_pools);
+	tc = tu_tcase(s, "many", 60);
+	tcase_add_test(tc, test_more_than_32768_pools);
 	return tu_run(s);
 }

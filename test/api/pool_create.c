@@ -4,7 +4,9 @@
  * ENOSPC), the unnamed pool file (nothing appears in the directory), the
  * return of the file space on vmem_delete() and on process exit, no file
  * descriptor leak, vmem_create_in_region() errors and its staying inside
- * the region it was given.
+ * the region it was given, regions overlapping a live pool refused (but a
+ * pool inside another pool's large object accepted), vmem_delete() of a
+ * dead handle, and freed pages leaving the page cache (hole punching).
  */
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -481,6 +483,129 @@ START_TEST(test_region_file_mapping)
 }
 END_TEST
 
+/* a region overlapping a live pool is refused; the live pool is intact */
+START_TEST(test_region_overlap)
+{
+	struct tu_region r;
+	size_t pg = tu_pagesize();
+	tu_region_map(&r, 3 * VMEM_MIN_POOL, 0);
+	VMEM *vmp = vmem_create_in_region(r.addr, 2 * VMEM_MIN_POOL);
+	ck_assert_ptr_nonnull(vmp);
+	void *p = vmem_malloc(vmp, 1000);
+	ck_assert_ptr_nonnull(p);
+	tu_fill(p, 1000, 4);
+	char *a = r.addr;
+	char *starts[] = { a, a + pg, a + VMEM_MIN_POOL,
+			a + 2 * VMEM_MIN_POOL - pg };
+	for (size_t i = 0; i < 4; i++) {
+		errno = 0;
+		VMEM *bad = vmem_create_in_region(starts[i], VMEM_MIN_POOL);
+		int e = errno;
+		if (bad != NULL)
+			vmem_delete(bad);
+		ck_assert_msg(bad == NULL, "a region at offset %zu over a "
+				"live pool was accepted", (size_t)(starts[i] - a));
+		ck_assert_int_eq(e, EINVAL);
+		ck_assert_int_eq(vmem_check(vmp), 1);
+		ck_assert_uint_eq(tu_verify(p, 1000, 4), 1000);
+	}
+	/* right after it is fine */
+	VMEM *next = vmem_create_in_region(a + 2 * VMEM_MIN_POOL,
+			VMEM_MIN_POOL);
+	ck_assert_ptr_nonnull(next);
+	ck_assert_int_eq(vmem_check(next), 1);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	vmem_delete(next);
+	vmem_free(vmp, p);
+	vmem_delete(vmp);
+	tu_region_unmap(&r);
+}
+END_TEST
+
+/* a pool made inside a large object of another pool */
+START_TEST(test_region_inside_object)
+{
+	VMEM *outer = tu_pool_create(64 * TU_MIB);
+	void *obj = vmem_aligned_alloc(outer, tu_pagesize(), 32 * TU_MIB);
+	ck_assert_ptr_nonnull(obj);
+	VMEM *inner = vmem_create_in_region(obj, 32 * TU_MIB);
+	ck_assert_msg(inner != NULL, "a pool inside a large object: %s",
+			vmem_errormsg());
+	use_pool(inner);
+	ck_assert_int_eq(vmem_check(outer), 1);
+	ck_assert_int_eq(vmem_check(inner), 1);
+	vmem_delete(inner);
+	vmem_free(outer, obj);
+	ck_assert_int_eq(vmem_check(outer), 1);
+	vmem_delete(outer);
+}
+END_TEST
+
+/* vmem_delete of a pool that is no longer live does nothing */
+START_TEST(test_delete_twice)
+{
+	struct tu_region r;
+	tu_region_map(&r, VMEM_MIN_POOL, 0);
+	VMEM *vmp = vmem_create_in_region(r.addr, r.size);
+	ck_assert_ptr_nonnull(vmp);
+	VMEM *other = tu_pool_create(VMEM_MIN_POOL);
+	vmem_delete(vmp);
+	vmem_delete(vmp);	/* region still mapped, pool gone */
+	VMEM *file = tu_pool_create(VMEM_MIN_POOL);
+	vmem_delete(file);
+	vmem_delete(file);	/* its memory is unmapped now */
+	ck_assert(vmem_errormsg()[0] != '\0');
+	ck_assert_int_eq(vmem_check(other), 1);
+	use_pool(other);
+	vmem_delete(other);
+	tu_region_unmap(&r);
+}
+END_TEST
+
+/*
+ * Freed extents are given back to the file system (hole punching), so the
+ * page cache shrinks: after freeing a big written object of a file-backed
+ * pool, its pages are no longer resident (mincore looks at the page cache
+ * of a shared file mapping, which MADV_DONTNEED alone would not empty).
+ */
+START_TEST(test_free_returns_pages)
+{
+	size_t sz = 64 * TU_MIB, pg = tu_pagesize();
+	VMEM *vmp = tu_pool_create(128 * TU_MIB);
+	unsigned char *p = vmem_malloc(vmp, sz);
+	ck_assert_ptr_nonnull(p);
+	memset(p, 0x6b, sz);
+	/* the whole pages inside the object */
+	uintptr_t lo = ((uintptr_t)p + pg - 1) & ~(uintptr_t)(pg - 1);
+	uintptr_t hi = ((uintptr_t)p + sz) & ~(uintptr_t)(pg - 1);
+	size_t npages = (hi - lo) / pg;
+	unsigned char *vec = malloc(npages);
+	ck_assert_ptr_nonnull(vec);
+	ck_assert_int_eq(mincore((void *)lo, hi - lo, vec), 0);
+	size_t before = 0;
+	for (size_t i = 0; i < npages; i++)
+		before += vec[i] & 1;
+	vmem_free(vmp, p);
+	ck_assert_int_eq(mincore((void *)lo, hi - lo, vec), 0);
+	size_t after = 0;
+	for (size_t i = 0; i < npages; i++)
+		after += vec[i] & 1;
+	printf("resident pages of a freed 64 MiB object: %zu before free, "
+			"%zu after\n", before, after);
+	free(vec);
+	ck_assert_uint_gt(before, npages / 2);
+	ck_assert_msg(after < npages / 10, "%zu of %zu pages of a freed "
+			"object are still in the page cache", after, npages);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	/* the space is usable again, and reads as anything but a crash */
+	p = vmem_malloc(vmp, sz);
+	ck_assert_ptr_nonnull(p);
+	memset(p, 0x6c, sz);
+	vmem_free(vmp, p);
+	vmem_delete(vmp);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -495,13 +620,17 @@ main(void)
 	tcase_add_test(tc, test_create_enospc);
 	tcase_add_test(tc, test_no_name_in_dir);
 	tcase_add_test(tc, test_delete_recreate);
+	tcase_add_test(tc, test_delete_twice);
 	tc = tu_tcase(s, "space", TU_TIMEOUT);
 	tcase_add_test(tc, test_space_returned_on_delete);
 	tcase_add_test(tc, test_space_returned_on_exit);
+	tcase_add_test(tc, test_free_returns_pages);
 	tc = tu_tcase(s, "region", TU_TIMEOUT);
 	tcase_add_test(tc, test_region_unaligned);
 	tcase_add_test(tc, test_region_too_small);
 	tcase_add_test(tc, test_region_stays_inside);
 	tcase_add_test(tc, test_region_file_mapping);
+	tcase_add_test(tc, test_region_overlap);
+	tcase_add_test(tc, test_region_inside_object);
 	return tu_run(s);
 }

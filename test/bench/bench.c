@@ -15,7 +15,9 @@
  *	in front of it with LD_PRELOAD ("--expect-lib" checks which one
  *	really provides malloc). With "--cross" thread t allocates into its
  *	own slot array and frees only objects that thread t+1 allocated, so
- *	every timed free is a cross-thread free.
+ *	every timed free is a cross-thread free. The best of --reps
+ *	repetitions counts; --max-seconds bounds the time a slow allocator
+ *	can take (a repetition stops early, reporting the rate it had).
  *
  *   bench capacity --size BYTES [--threads N] [--dir DIR]
  *
@@ -59,7 +61,9 @@ struct config {
 	uint64_t steps;		/* operations (or failed mallocs) per thread */
 	size_t slots;		/* per thread */
 	unsigned reps;
-	double max_seconds;	/* stop repeating once the reps took this long */
+	double max_seconds;	/* a rep ends after this long (rate still
+				 * valid), and none starts after the reps
+				 * took this long together */
 	const char *dir;
 	size_t pool_size;
 	size_t obj_size;	/* capacity */
@@ -521,16 +525,26 @@ struct filler {
 	void **objs;
 	size_t count;
 	pthread_barrier_t *start;
+	atomic_size_t *all;	/* objects all threads got so far */
+	size_t all_at_null;	/* *all when this thread got its NULL */
 };
 
-/* allocates objects until the first NULL */
+/*
+ * allocates objects until the first NULL. Nothing is freed meanwhile, so
+ * an object another thread gets after this thread's NULL shows that the
+ * NULL came while the pool still had room (say, held in another thread's
+ * cache).
+ */
 static void
 fill(struct filler *f)
 {
 	while (f->count < f->max) {
 		void *p = vmem_malloc(f->vmp, f->size);
-		if (p == NULL)
+		if (p == NULL) {
+			f->all_at_null = atomic_load(f->all);
 			return;
+		}
+		atomic_fetch_add_explicit(f->all, 1, memory_order_relaxed);
 		touch(p, f->count);
 		f->objs[f->count++] = p;
 	}
@@ -578,11 +592,29 @@ fill_concurrently(struct filler *fs, unsigned n)
 	return total;
 }
 
+/* per thread counts, and how many objects came after the first NULL */
+static void
+report_threads(const struct config *c, const char *wl,
+		const struct filler *fs, size_t total)
+{
+	size_t first_null = total;
+	for (unsigned t = 0; t < c->threads; t++) {
+		char metric[32];
+		snprintf(metric, sizeof(metric), "objects_thread%u", t);
+		csv_row(c, wl, metric, (double)fs[t].count);
+		if (fs[t].count < fs[t].max && fs[t].all_at_null < first_null)
+			first_null = fs[t].all_at_null;
+	}
+	csv_row(c, wl, "objects_after_first_null",
+			(double)(total - first_null));
+}
+
 static int
 cmd_capacity(const struct config *c)
 {
 	struct filler fs[MAX_THREADS];
 	pthread_barrier_t start;
+	atomic_size_t all = 0;
 	char wl[32];
 	int status = 0;
 
@@ -596,16 +628,14 @@ cmd_capacity(const struct config *c)
 		fs[t].max = VMEM_MIN_POOL / c->obj_size + 1;
 		fs[t].objs = xcalloc(fs[t].max, sizeof(void *));
 		fs[t].start = &start;
+		fs[t].all = &all;
 	}
 
 	size_t total = fill_concurrently(fs, c->threads);
 	csv_row(c, wl, "objects", (double)total);
 	csv_row(c, wl, "fill_pct", percent(total, c->obj_size));
-	for (unsigned t = 0; c->threads > 1 && t < c->threads; t++) {
-		char metric[32];
-		snprintf(metric, sizeof(metric), "objects_thread%u", t);
-		csv_row(c, wl, metric, (double)fs[t].count);
-	}
+	if (c->threads > 1)
+		report_threads(c, wl, fs, total);
 	fprintf(stderr, "  capacity %zu B x %u thr: %zu objects, %.1f%%\n",
 			c->obj_size, c->threads, total,
 			percent(total, c->obj_size));

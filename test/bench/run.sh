@@ -254,7 +254,7 @@ print_throughput() {
 }
 
 print_capacity() {
-	local c size threads st objs pct refill per
+	local c size threads st objs pct refill per late
 	printf 'Capacity: a pool of VMEM_MIN_POOL (14 MiB) filled until vmem_malloc() returns NULL\n'
 	printf '%-12s %3s %9s %9s %14s  %s\n' "object size" thr objects filled \
 		"after refill" "objects per thread"
@@ -268,6 +268,9 @@ print_capacity() {
 			'$1 == "capacity" && $3 == w && $4 == t &&
 			 $5 ~ /^objects_thread/ { s = s (s ? " + " : "") $6 }
 			 END { print s }' "$csv")
+		late=$(value capacity vmem "$size" "$threads" \
+			objects_after_first_null)
+		[ -n "$late" ] && per+=" ($late after the first NULL)"
 		[ -n "$pct" ] && pct=$(printf '%.1f%%' "$pct")
 		[ -n "$refill" ] && refill=$(printf '%.1f%%' "$refill")
 		printf '%-12s %3s %9s %9s %14s  %s\n' "$(human_size "$size")" \
@@ -276,6 +279,8 @@ print_capacity() {
 			"$per"
 	done
 	printf '  filled = objects x size / VMEM_MIN_POOL. PMDK libvmem: 56.5%% at 4 KiB; target >= 90%%.\n'
+	printf '  after the first NULL: objects other threads still got once one thread got\n'
+	printf '  NULL (0 or 1: fine; more: a NULL while the pool had room).\n'
 }
 
 main() {

@@ -1,0 +1,72 @@
+/*
+ * fork.c -- keeps pools usable across fork() in a threaded program.
+ *
+ * Before fork the calling thread takes every lock of every live pool, in
+ * rank order (registry, then per pool its bins in class order and its
+ * extent lock), so no other thread is inside the allocator when the
+ * address space is copied. Afterwards the parent releases them, and the
+ * child, whose other threads are gone, re-initialises them.
+ * Owns nothing but the once-flag of the registration.
+ */
+#include <pthread.h>
+
+#include "pool/vmem.h"
+
+static pthread_once_t registered = PTHREAD_ONCE_INIT;
+
+static void
+lock_pool(VMEM *vmp)
+{
+	for (unsigned c = 0; c < SC_NCLASSES; c++)
+		vm_lock(&vmp->bins[c].lock);
+	vm_lock(&vmp->extents.lock);
+}
+
+static void
+unlock_pool(VMEM *vmp)
+{
+	vm_unlock(&vmp->extents.lock);
+	for (unsigned c = SC_NCLASSES; c-- > 0;)
+		vm_unlock(&vmp->bins[c].lock);
+}
+
+static void
+reinit_pool(VMEM *vmp)
+{
+	vm_lock_init(&vmp->extents.lock);
+	for (unsigned c = 0; c < SC_NCLASSES; c++)
+		vm_lock_init(&vmp->bins[c].lock);
+}
+
+static void
+prefork(void)
+{
+	vm_lock(&registry_lock);
+	registry_foreach(lock_pool);
+}
+
+static void
+postfork_parent(void)
+{
+	registry_foreach(unlock_pool);
+	vm_unlock(&registry_lock);
+}
+
+static void
+postfork_child(void)
+{
+	registry_foreach(reinit_pool);
+	vm_lock_init(&registry_lock);
+}
+
+static void
+register_handlers(void)
+{
+	pthread_atfork(prefork, postfork_parent, postfork_child);
+}
+
+void
+fork_handlers_init(void)
+{
+	pthread_once(&registered, register_handlers);
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# deps.sh -- makes sure what `make check` needs is installed: Check and
+# pkg-config, from Debian's packages. Installs them when missing (as root,
+# or through sudo); otherwise says what to install and fails.
+set -eu
+pkgs=()
+command -v pkg-config >/dev/null 2>&1 || pkgs+=(pkg-config)
+if ! pkg-config --exists check 2>/dev/null; then pkgs+=(check); fi
+[ ${#pkgs[@]} -eq 0 ] && exit 0
+echo "make check needs: ${pkgs[*]} (Debian packages); installing them" >&2
+if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else
+	echo "not root and no sudo: run  apt-get install ${pkgs[*]}  as root" >&2; exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq "${pkgs[@]}" >/dev/null
