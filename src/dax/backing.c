@@ -79,6 +79,35 @@ backing_file_create(backing_t *b, const char *dir, size_t size)
 	return 0;
 }
 
+int
+backing_decommit(const backing_t *b, size_t off, size_t len)
+{
+	switch (b->kind) {
+	case BACKING_FILE:
+		return fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				(off_t)off, (off_t)len);
+	case BACKING_REGION:
+		return madvise((char *)b->addr + off, len, MADV_DONTNEED);
+	case BACKING_DEVDAX:
+		break;	/* no page cache, nothing to give back */
+	}
+	errno = ENOTSUP;
+	return -1;
+}
+
+int
+backing_commit(const backing_t *b, size_t off, size_t len)
+{
+	if (b->kind != BACKING_FILE)
+		return 0;
+	int e = posix_fallocate(b->fd, (off_t)off, (off_t)len);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 void
 backing_destroy(backing_t *b)
 {

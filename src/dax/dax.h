@@ -33,6 +33,21 @@ typedef struct backing_s {
  */
 int backing_file_create(backing_t *b, const char *dir, size_t size);
 
+/*
+ * Gives the memory of [off, off + len) of the pool back to the system
+ * (a file: its blocks and page cache, by punching a hole; a region: its
+ * pages, by madvise). The contents become zeros. Returns -1 (errno set) if
+ * the backing cannot do it; nothing changes then.
+ */
+int backing_decommit(const backing_t *b, size_t off, size_t len);
+
+/*
+ * Makes [off, off + len) usable again after backing_decommit: reserves a
+ * file's blocks, so a full file system fails here (ENOSPC) and never with
+ * SIGBUS on a later write. Returns -1 (errno set) on failure.
+ */
+int backing_commit(const backing_t *b, size_t off, size_t len);
+
 /* unmaps and closes what backing_file_create made */
 void backing_destroy(backing_t *b);
 

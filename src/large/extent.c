@@ -66,8 +66,11 @@ take_free(extents_t *ex, region_t *rg, uint32_t page)
 }
 
 void
-extents_init(extents_t *ex, region_t *rg)
+extents_init(extents_t *ex, region_t *rg, const backing_t *backing)
 {
+	ex->backing = backing;
+	ex->purged_chunks = 0;
+	ex->npurges = 0;
 	vm_lock_init(&ex->lock);
 	ex->tree = 0;
 	ex->nfree_runs = 0;
@@ -154,6 +157,10 @@ extents_alloc(extents_t *ex, region_t *rg, size_t npages, size_t align,
 	}
 	uint32_t have = region_run(rg, page)->npages;
 	uint32_t lead = align > VM_PAGE ? lead_pages(rg, page, align) : 0;
+	if (!purge_commit(ex, rg, page + lead, n)) {
+		vm_unlock(&ex->lock);
+		return NULL;
+	}
 	take_free(ex, rg, page);
 	if (lead > 0)
 		add_free(ex, rg, page, lead);
@@ -176,9 +183,10 @@ extents_alloc(extents_t *ex, region_t *rg, size_t npages, size_t align,
 
 /*
  * Frees [page, page + npages), whose page map entries are already cleared,
- * merging it with free neighbours. Caller holds the lock.
+ * merging it with free neighbours. Caller holds the lock. Returns the
+ * first page of the free run it ended up in.
  */
-static void
+static uint32_t
 release_locked(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages)
 {
 	region_run(rg, page)->kind = RUN_NONE;
@@ -201,6 +209,7 @@ release_locked(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages)
 		}
 	}
 	add_free(ex, rg, page, npages);
+	return page;
 }
 
 void
@@ -217,7 +226,9 @@ extents_free(extents_t *ex, region_t *rg, run_t *run)
 		ex->nlarge--;
 		ex->nfree_large++;
 	}
-	release_locked(ex, rg, page, npages);
+	uint32_t free_page = release_locked(ex, rg, page, npages);
+	if (kind == RUN_LARGE)
+		purge_freed(ex, rg, page, npages, free_page);
 	vm_unlock(&ex->lock);
 }
 
@@ -239,14 +250,17 @@ extents_resize(extents_t *ex, region_t *rg, run_t *run, size_t npages)
 		run->npages = want;
 		map(rg, page);
 		ex->large_pages -= have - want;
-		release_locked(ex, rg, page + want, have - want);
+		uint32_t free_page = release_locked(ex, rg, page + want,
+				have - want);
+		purge_freed(ex, rg, page + want, have - want, free_page);
 		done = true;
 	} else if ((uint64_t)page + have < rg->npages) {
 		uint32_t next = page + have;
 		run_t *right = region_lookup(rg, next);
 		uint32_t extra = want - have;
 		if (right == region_run(rg, next) && right->kind == RUN_FREE &&
-				right->npages >= extra) {
+				right->npages >= extra &&
+				purge_commit(ex, rg, next, extra)) {
 			uint32_t rest = right->npages - extra;
 			take_free(ex, rg, next);
 			right->kind = RUN_NONE;

@@ -7,6 +7,8 @@
  * the lowest address among equals -- is found in O(log n). A freed run is
  * merged with free neighbours at once (found through the page map), so no
  * two free runs ever touch. Alignment padding is given back as free runs.
+ * Memory of large frees is given back to the system in 2 MiB chunks and
+ * reserved again before reuse (purge.c).
  *
  * Thread safety: every extents_* function takes ex->lock itself, except the
  * *_locked ones, whose caller holds it. The lock ranks after bin locks
@@ -15,6 +17,7 @@
 #ifndef VM_LARGE_H
 #define VM_LARGE_H
 
+#include "dax/dax.h"
 #include "pool/lock.h"
 #include "pool/region.h"
 
@@ -29,10 +32,16 @@ typedef struct extents_s {
 	uint64_t nmalloc_large;	/* large allocations ever made */
 	uint64_t nfree_large;	/* large objects ever freed */
 	uint64_t nresize_inplace; /* resizes done without moving */
+	const backing_t *backing; /* where purged memory goes back to */
+	uint64_t purged_chunks;	/* chunks given back now (purge.c) */
+	uint64_t npurges;	/* chunks ever given back */
 } extents_t;
 
-/* the whole data area of rg becomes one free run */
-void extents_init(extents_t *ex, region_t *rg);
+/*
+ * The whole data area of rg becomes one free run; freed memory is given
+ * back to backing (NULL: never).
+ */
+void extents_init(extents_t *ex, region_t *rg, const backing_t *backing);
 
 /*
  * A run of npages pages whose first byte is aligned to align (a power of
@@ -52,6 +61,22 @@ void extents_free(extents_t *ex, region_t *rg, run_t *run);
  * free and long enough. Returns true when done.
  */
 bool extents_resize(extents_t *ex, region_t *rg, run_t *run, size_t npages);
+
+/* ---- purge.c: giving memory back; callers hold the extent lock ------- */
+/* the smallest freed large run that makes its chunks be given back */
+#define PURGE_MIN_PAGES	REGION_CHUNK_PAGES
+/* after [page, page + npages) was freed into the free run at free_page */
+void purge_freed(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages,
+		uint32_t free_page);
+/* before [page, page + npages) of free space is used: reserves its purged
+ * chunks again; false if one cannot be (a full file system) */
+bool purge_commit(extents_t *ex, region_t *rg, uint32_t page,
+		uint32_t npages);
+static inline bool
+purge_chunk_is_purged(const region_t *rg, uint32_t chunk)
+{
+	return (rg->purged[chunk / 64] >> (chunk % 64)) & 1;
+}
 
 /* ---- the treap (extent_tree.c); callers hold the extent lock ---------- */
 void etree_insert(region_t *rg, uint32_t *root, uint32_t page);

@@ -9,7 +9,7 @@
  *     and the pages in between map to nothing;
  *   - no two free runs touch; the extent manager's totals match the walk;
  *   - the treap: in-order keys increase, heap order holds, it holds exactly
- *     the free runs;
+ *     the free runs; every chunk given back lies inside free runs;
  *   - every slab: a valid class, its size, bitmap agrees with nfree, on its
  *     bin's list exactly when it has free objects; every bin's list,
  *     counters and object count agree with its slabs.
@@ -93,6 +93,35 @@ check_slab(struct walk *w, uint32_t page, const run_t *run)
 	return true;
 }
 
+/* a run in use lies in no purged chunk */
+static bool
+check_not_purged(struct walk *w, uint32_t page, uint32_t last)
+{
+	const region_t *rg = &w->vmp->region;
+	for (uint32_t c = page >> REGION_CHUNK_SHIFT;
+			c <= last >> REGION_CHUNK_SHIFT; c++)
+		if (purge_chunk_is_purged(rg, c))
+			return corrupt("run at page %u lies in chunk %u, which "
+					"was given back", page, c);
+	return true;
+}
+
+static bool
+check_purged_count(struct walk *w)
+{
+	const region_t *rg = &w->vmp->region;
+	uint64_t bits = 0;
+	uint32_t nchunks = (rg->npages + REGION_CHUNK_PAGES - 1) >>
+			REGION_CHUNK_SHIFT;
+	for (uint32_t c = 0; c < nchunks; c++)
+		bits += purge_chunk_is_purged(rg, c);
+	if (bits != w->vmp->extents.purged_chunks)
+		return corrupt("%llu chunks marked given back, %llu counted",
+				(unsigned long long)bits, (unsigned long long)
+				w->vmp->extents.purged_chunks);
+	return true;
+}
+
 /* every run of the data area, in address order */
 static bool
 check_runs(struct walk *w)
@@ -116,6 +145,8 @@ check_runs(struct walk *w)
 			if (!check_entry(rg, p, mapped ? entry : 0))
 				return false;
 		}
+		if (run->kind != RUN_FREE && !check_not_purged(w, page, last))
+			return false;
 		switch (run->kind) {
 		case RUN_FREE:
 			if (prev_free)
@@ -242,7 +273,7 @@ check_pool(struct walk *w)
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
 		if (!check_bin(w, c))
 			return false;
-	return true;
+	return check_purged_count(w);
 }
 
 VM_EXPORT int

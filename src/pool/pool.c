@@ -69,12 +69,12 @@ pool_init(void *addr, size_t size, const backing_t *backing)
 	}
 	VMEM *vmp = addr;
 	memset(vmp, 0, sizeof(*vmp));
+	vmp->backing = *backing;
 	region_init(&vmp->region, (uintptr_t)addr, (uint32_t)npages,
 			sizeof(struct vmem));
-	extents_init(&vmp->extents, &vmp->region);
+	extents_init(&vmp->extents, &vmp->region, &vmp->backing);
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
 		bin_init(&vmp->bins[c]);
-	vmp->backing = *backing;
 	vmp->magic = VMEM_MAGIC;
 	vm_log(3, "pool %p: %zu bytes, data from page %u", (void *)vmp, size,
 			vmp->region.data_first);

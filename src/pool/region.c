@@ -7,19 +7,32 @@
  * area starts as one free run, so records of pages no run starts at are
  * never read.
  */
+#include <string.h>
+
 #include "pool/region.h"
 
 struct layout {
-	size_t root_off, leaves_off, runs_off;
+	size_t root_off, purged_off, leaves_off, runs_off;
 	uint32_t data_first;
 };
+
+static size_t
+purged_bytes(uint32_t npages)
+{
+	size_t chunks = ((size_t)npages + REGION_CHUNK_PAGES - 1) >>
+			REGION_CHUNK_SHIFT;
+	return (chunks + 63) / 64 * sizeof(uint64_t);
+}
 
 static bool
 layout(uint32_t npages, size_t header_bytes, struct layout *l)
 {
 	size_t off = VM_ALIGN_UP(header_bytes, 64);
 	l->root_off = off;
-	off = VM_ALIGN_UP(off + pagemap_root_bytes(npages), VM_PAGE);
+	off = VM_ALIGN_UP(off + pagemap_root_bytes(npages), 64);
+	l->purged_off = off;
+	off += purged_bytes(npages);
+	off = VM_ALIGN_UP(off, VM_PAGE);
 	l->leaves_off = off;
 	off += pagemap_leaf_bytes(npages);
 	l->runs_off = off;
@@ -52,6 +65,8 @@ region_init(region_t *rg, uintptr_t base, uint32_t npages, size_t header_bytes)
 	rg->data_start = base + ((uintptr_t)l.data_first << VM_PAGE_SHIFT);
 	rg->data_size = rg->size - ((size_t)l.data_first << VM_PAGE_SHIFT);
 	rg->runs = (run_t *)(base + l.runs_off);
+	rg->purged = (uint64_t *)(base + l.purged_off);
+	memset(rg->purged, 0, purged_bytes(npages));
 	pagemap_init(&rg->pagemap, (void *)(base + l.root_off),
 			(void *)(base + l.leaves_off), npages);
 }

@@ -1,10 +1,10 @@
 /*
  * region.h -- the layout of a pool's mapped region, and page arithmetic.
  *
- *   base                                                         base+size
- *   | pool header | page-map root | page-map leaves | run records | data  |
- *   |<--------------------- metadata ----------------------------->|       |
- *   page 0                                               data_first  npages
+ *   base                                                              base+size
+ *   | header | page-map root | purged bits | page-map leaves | runs | data  |
+ *   |<---------------------------- metadata ----------------------->|       |
+ *   page 0                                                data_first  npages
  *
  * Every byte of metadata is inside the region; the data pages are tiled by
  * runs (run.h) handed out by the extent manager (src/large).
@@ -18,6 +18,10 @@
 #include "pool/pagemap.h"
 #include "pool/run.h"
 
+/* the unit in which freed memory is given back to the system */
+#define REGION_CHUNK_SHIFT	9	/* pages: 2 MiB */
+#define REGION_CHUNK_PAGES	((uint32_t)1 << REGION_CHUNK_SHIFT)
+
 /* the largest pool: page numbers are 32 bits */
 #define REGION_MAX_PAGES	((uint64_t)UINT32_MAX)
 
@@ -29,6 +33,7 @@ typedef struct region_s {
 	uintptr_t data_start;	/* its address */
 	size_t data_size;	/* bytes from there to the end */
 	run_t *runs;		/* one record per page */
+	uint64_t *purged;	/* one bit per chunk: given back (purge.c) */
 	pagemap_t pagemap;
 } region_t;
 

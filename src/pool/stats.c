@@ -54,6 +54,8 @@ take_snapshot(VMEM *vmp, struct snapshot *s)
 	s->ex.nmalloc_large = vmp->extents.nmalloc_large;
 	s->ex.nfree_large = vmp->extents.nfree_large;
 	s->ex.nresize_inplace = vmp->extents.nresize_inplace;
+	s->ex.purged_chunks = vmp->extents.purged_chunks;
+	s->ex.npurges = vmp->extents.npurges;
 	s->largest_free = 0;	/* the rightmost node of the tree */
 	for (uint32_t t = vmp->extents.tree; t != 0;
 			t = region_run(&vmp->region, t)->u.tree.right)
@@ -111,6 +113,10 @@ print_arena(const struct snapshot *s)
 	vm_outf("  slab pages: %llu, large pages: %llu\n",
 			(unsigned long long)s->ex.slab_pages,
 			(unsigned long long)s->ex.large_pages);
+	vm_outf("  given back to the system: %llu chunks of %zu bytes now, "
+			"%llu ever\n", (unsigned long long)s->ex.purged_chunks,
+			(size_t)REGION_CHUNK_PAGES << VM_PAGE_SHIFT,
+			(unsigned long long)s->ex.npurges);
 }
 
 static void

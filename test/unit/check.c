@@ -144,6 +144,36 @@ START_TEST(test_bin_counter)
 }
 END_TEST
 
+/* a 4 MiB object freed: its chunks are given back, then taken again */
+START_TEST(test_purge_bookkeeping)
+{
+	extents_t *ex = &vmp->extents;
+	void *big = vmem_malloc(vmp, 4 * TU_MIB);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 0x5a, 4 * TU_MIB);
+	uint64_t before = ex->purged_chunks;
+	vmem_free(vmp, big);
+	ck_assert_uint_gt(ex->purged_chunks, before);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	/* a chunk marked given back under a live object is corruption */
+	region_t *rg = &vmp->region;
+	uint32_t chunk = region_page(rg, large[3]) >> REGION_CHUNK_SHIFT;
+	ck_assert(!purge_chunk_is_purged(rg, chunk));
+	rg->purged[chunk / 64] |= (uint64_t)1 << (chunk % 64);
+	ex->purged_chunks++;
+	expect_corrupt();
+	rg->purged[chunk / 64] &= ~((uint64_t)1 << (chunk % 64));
+	ex->purged_chunks--;
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	/* using the space again takes the chunks back; contents are usable */
+	big = vmem_malloc(vmp, 4 * TU_MIB);
+	ck_assert_ptr_nonnull(big);
+	ck_assert_uint_eq(ex->purged_chunks, before);
+	memset(big, 0x5b, 4 * TU_MIB);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+}
+END_TEST
+
 START_TEST(test_not_a_pool)
 {
 	static char fake[sizeof(struct vmem)] __attribute__((aligned(4096)));
@@ -166,6 +196,7 @@ main(void)
 	tcase_add_test(tc, test_large_record_kind);
 	tcase_add_test(tc, test_pagemap_entry);
 	tcase_add_test(tc, test_bin_counter);
+	tcase_add_test(tc, test_purge_bookkeeping);
 	tcase_add_test(tc, test_not_a_pool);
 	return tu_run(s);
 }

@@ -28,7 +28,7 @@ bare_init(struct bare *b, uint32_t npages)
 	ck_assert_ptr_ne(b->map, MAP_FAILED);
 	sc_init();
 	region_init(&b->rg, (uintptr_t)b->map, npages, VM_PAGE);
-	extents_init(&b->ex, &b->rg);
+	extents_init(&b->ex, &b->rg, NULL);
 }
 
 static inline void
