@@ -5,8 +5,8 @@
 #   make demo       a real program (test/example/wordfreq.c) on a pool
 #   make check      unit, API and stress tests on the release/debug build,
 #                   then the whole suite again under AddressSanitizer + UBSan
+#                   and under ThreadSanitizer
 #                   (installs Check from Debian's packages if it is missing)
-#   make check-tsan the threaded tests under ThreadSanitizer
 #   make bench      the throughput and capacity benchmark (not a test)
 
 CC      ?= cc
@@ -115,7 +115,7 @@ deps:
 	@test/deps.sh
 check: deps
 	@$(MAKE) --no-print-directory check-all
-check-all: check-release check-asan
+check-all: check-release check-asan check-tsan
 check-release: lib $(call testbins,$(BUILD))
 	test/run-tests.sh release $(call testbins,$(BUILD))
 check-asan: $(call testbins,$(BUILD)/asan)

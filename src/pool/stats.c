@@ -21,6 +21,7 @@ struct snapshot {
 	uint64_t small_bytes;	/* bytes of objects in use in slabs */
 	uint64_t small_objs;
 	uint32_t largest_free;	/* pages of the largest free extent */
+	uint32_t leaves_used;	/* page-map leaves installed */
 	struct {
 		uint32_t nslabs, nempty;
 		uint64_t curobjs, nmalloc, nfree, nslabs_made;
@@ -56,6 +57,7 @@ take_snapshot(VMEM *vmp, struct snapshot *s)
 	s->ex.nresize_inplace = vmp->extents.nresize_inplace;
 	s->ex.purged_chunks = vmp->extents.purged_chunks;
 	s->ex.npurges = vmp->extents.npurges;
+	s->leaves_used = vmp->region.pagemap.nleaves_used;
 	s->largest_free = 0;	/* the rightmost node of the tree */
 	for (uint32_t t = vmp->extents.tree; t != 0;
 			t = region_run(&vmp->region, t)->u.tree.right)
@@ -100,7 +102,7 @@ print_merged(VMEM *vmp, const struct snapshot *s)
 			(unsigned long long)(s->ex.free_pages << VM_PAGE_SHIFT));
 	vm_outf("  metadata: %llu bytes (page map leaves in use: %u)\n",
 			(unsigned long long)rg->data_first << VM_PAGE_SHIFT,
-			rg->pagemap.nleaves_used);
+			s->leaves_used);
 }
 
 static void
