@@ -14,6 +14,9 @@ BUILD   ?= build
 PKG_CONFIG ?= pkg-config
 
 SOVER   := 1
+# V=1 shows the full commands
+Q := $(if $(V),,@)
+say = $(if $(V),,@printf '  %-7s %s\n' $(1) $(2);)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -pthread -fPIC -fvisibility=hidden \
 	-Iinclude -Isrc $(WARN)
@@ -44,36 +47,36 @@ lib: $(BUILD)/libvmem.so $(BUILD)/libvmem.a \
 #   PKG_CONFIG_PATH=build pkg-config --cflags --libs libvmem
 $(BUILD)/libvmem.pc: Makefile
 	@mkdir -p $(@D)
-	printf '%s\n' 'includedir=$(abspath include)' 'libdir=$(abspath $(BUILD))' '' \
+	$(Q)printf '%s\n' 'includedir=$(abspath include)' 'libdir=$(abspath $(BUILD))' '' \
 		'Name: libvmem' 'Description: volatile memory pools in mapped files' \
 		'Version: 1.1.0' 'Cflags: -I$${includedir}' \
 		'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lvmem' 'Libs.private: -pthread' > $@
 
 $(BUILD)/obj/release/%.o: src/%.c $(CORE_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) $(REL_FLAGS) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$@) $(CC) $(BASEFLAGS) $(REL_FLAGS) $(CFLAGS) -c $< -o $@
 $(BUILD)/obj/debug/%.o: src/%.c $(CORE_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) $(DBG_FLAGS) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$@) $(CC) $(BASEFLAGS) $(DBG_FLAGS) $(CFLAGS) -c $< -o $@
 $(BUILD)/obj/asan/%.o: src/%.c $(CORE_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) $(ASAN_FLAGS) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$@) $(CC) $(BASEFLAGS) $(ASAN_FLAGS) $(CFLAGS) -c $< -o $@
 $(BUILD)/obj/tsan/%.o: src/%.c $(CORE_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) $(TSAN_FLAGS) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$@) $(CC) $(BASEFLAGS) $(TSAN_FLAGS) $(CFLAGS) -c $< -o $@
 
 # shared and static library of one variant into one directory
 define libvariant
 $(2)/libvmem.so.$(SOVER): $(call objs,$(1)) src/libvmem.map
 	@mkdir -p $$(@D)
-	$(CC) -shared -pthread -Wl,-soname,libvmem.so.$(SOVER) \
+	$$(call say,LD,$$@) $(CC) -shared -pthread -Wl,-soname,libvmem.so.$(SOVER) \
 		-Wl,--version-script=src/libvmem.map -Wl,-z,defs -Wl,-z,now \
 		$$(filter %.o,$$^) -o $$@ $(3)
 $(2)/libvmem.so: $(2)/libvmem.so.$(SOVER)
-	ln -sf libvmem.so.$(SOVER) $$@
+	$(Q)ln -sf libvmem.so.$(SOVER) $$@
 $(2)/libvmem.a: $(call objs,$(1))
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	$$(call say,AR,$$@) rm -f $$@ && ar rcs $$@ $$^
 endef
 $(eval $(call libvariant,release,$(BUILD),))
 $(eval $(call libvariant,debug,$(BUILD)/debug,))
@@ -98,13 +101,13 @@ testbins = $(patsubst test/%.c,$(1)/test/%,$(UNIT_SRCS) $(API_SRCS) $(STRESS_SRC
 define testvariant
 $(1)/test/unit/%: test/unit/%.c $(2)/libvmem.a $(TEST_HDRS) $(CORE_HDRS)
 	@mkdir -p $$(@D)
-	$(CC) $(TFLAGS) $(4) $$< -o $$@ $(2)/libvmem.a $(CHECK_LIBS) -lm
+	$$(call say,CC,$$@) $(CC) $(TFLAGS) $(4) $$< -o $$@ $(2)/libvmem.a $(CHECK_LIBS) -lm
 $(1)/test/api/%: test/api/%.c $(3)/libvmem.so $(TEST_HDRS) include/libvmem.h
 	@mkdir -p $$(@D)
-	$(CC) $(TFLAGS) $(4) $$< -o $$@ -L$(3) -Wl,-rpath,$(abspath $(3)) -lvmem $(CHECK_LIBS) -lm
+	$$(call say,CC,$$@) $(CC) $(TFLAGS) $(4) $$< -o $$@ -L$(3) -Wl,-rpath,$(abspath $(3)) -lvmem $(CHECK_LIBS) -lm
 $(1)/test/stress/%: test/stress/%.c $(3)/libvmem.so $(TEST_HDRS) include/libvmem.h
 	@mkdir -p $$(@D)
-	$(CC) $(TFLAGS) $(4) $$< -o $$@ -L$(3) -Wl,-rpath,$(abspath $(3)) -lvmem $(CHECK_LIBS) -lm
+	$$(call say,CC,$$@) $(CC) $(TFLAGS) $(4) $$< -o $$@ -L$(3) -Wl,-rpath,$(abspath $(3)) -lvmem $(CHECK_LIBS) -lm
 endef
 $(eval $(call testvariant,$(BUILD),$(BUILD)/debug,$(BUILD),-O2 -g))
 $(eval $(call testvariant,$(BUILD)/asan,$(BUILD)/asan,$(BUILD)/asan,-O1 -g $(ASAN_FLAGS)))
