@@ -212,12 +212,15 @@ release_locked(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages)
 	return page;
 }
 
-void
+bool
 extents_free(extents_t *ex, region_t *rg, run_t *run)
 {
 	uint32_t page = region_run_page(rg, run);
 	vm_lock(&ex->lock);
-	vm_assert(run->kind == RUN_LARGE || run->kind == RUN_SLAB);
+	if (vm_unlikely(run->kind != RUN_LARGE && run->kind != RUN_SLAB)) {
+		vm_unlock(&ex->lock);
+		return false;
+	}
 	enum run_kind_e kind = (enum run_kind_e)run->kind;
 	uint32_t npages = run->npages;
 	unmap(rg, page);
@@ -230,6 +233,7 @@ extents_free(extents_t *ex, region_t *rg, run_t *run)
 	if (kind == RUN_LARGE)
 		purge_freed(ex, rg, page, npages, free_page);
 	vm_unlock(&ex->lock);
+	return true;
 }
 
 bool

@@ -52,8 +52,9 @@ void extents_init(extents_t *ex, region_t *rg, const backing_t *backing);
 run_t *extents_alloc(extents_t *ex, region_t *rg, size_t npages,
 		size_t align, enum run_kind_e kind);
 
-/* gives a RUN_LARGE or RUN_SLAB run back */
-void extents_free(extents_t *ex, region_t *rg, run_t *run);
+/* gives a RUN_LARGE or RUN_SLAB run back; false (nothing done) if run is
+ * neither, e.g. a large object freed twice at the same time */
+bool extents_free(extents_t *ex, region_t *rg, run_t *run);
 
 /*
  * Changes the length of a RUN_LARGE run to npages without moving it: a

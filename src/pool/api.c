@@ -110,8 +110,11 @@ object_free(VMEM *vmp, run_t *run, void *ptr)
 				ptr, (void *)vmp);
 		return false;
 	}
-	extents_free(&vmp->extents, &vmp->region, run);
-	return true;
+	if (vm_likely(extents_free(&vmp->extents, &vmp->region, run)))
+		return true;
+	vm_err("%p is not a live object of pool %p (double free?)", ptr,
+			(void *)vmp);
+	return false;
 }
 
 /* vmem_malloc when the bin had no free object, or size is large */
@@ -148,28 +151,39 @@ free_slow(VMEM *vmp, void *ptr)
 		object_free(vmp, run, ptr);
 }
 
+/*
+ * The steps of bin_free, spelled out so that every call on the way is a
+ * tail call: the fast path then needs no stack frame.
+ */
 VM_EXPORT void
 vmem_free(VMEM *vmp, void *ptr)
 {
 	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
 	region_t *rg = &vmp->region;
-	if (vm_unlikely(!region_has_data(rg, ptr)) || vm_log_level() >= 4)
-		return free_slow(vmp, ptr);
+	if (vm_unlikely(!region_has_data(rg, ptr)) || vm_log_level() >= 4) {
+		free_slow(vmp, ptr);
+		return;
+	}
 	uint64_t e = pagemap_get(&rg->pagemap, region_page(rg, ptr));
 	run_t *run = pagemap_entry_run(e);
 	unsigned idx;
 	if (vm_unlikely(pagemap_entry_kind(e) != RUN_SLAB) ||
-			vm_unlikely(!slab_index(rg, run, ptr, &idx)))
-		return free_slow(vmp, ptr);
+			vm_unlikely(!slab_index(rg, run, ptr, &idx))) {
+		free_slow(vmp, ptr);
+		return;
+	}
 	bin_t *bin = &vmp->bins[run->cls];
 	vm_lock(&bin->lock);
 	if (vm_unlikely(run->kind != RUN_SLAB || !slab_put(run, idx))) {
 		vm_unlock(&bin->lock);
-		return free_slow(vmp, ptr);	/* reports the double free */
+		free_slow(vmp, ptr);	/* reports the double free */
+		return;
 	}
 	bin->nfree++;
-	if (vm_unlikely(run->nfree == 1 || run->nfree == run->nobjs))
-		return bin_free_moved(bin, run, rg, &vmp->extents);
+	if (vm_unlikely(run->nfree == 1 || run->nfree == run->nobjs)) {
+		bin_free_moved(bin, run, rg, &vmp->extents);
+		return;
+	}
 	vm_unlock(&bin->lock);
 }
 

@@ -26,12 +26,14 @@ pool_is_live(const VMEM *vmp)
  * large objects (a pool made in memory allocated from another pool).
  */
 static bool
-inside_large_object(const VMEM *vmp, uintptr_t start, uintptr_t end)
+inside_large_object(VMEM *vmp, uintptr_t start, uintptr_t end)
 {
 	const region_t *rg = &vmp->region;
 	if (!region_has_data(rg, (void *)start) ||
 			!region_has_data(rg, (void *)(end - 1)))
 		return false;
+	bool inside = false;
+	vm_lock(&vmp->extents.lock);
 	/* the run holding start: walk back to a page with an entry */
 	uint32_t first = region_page(rg, (void *)start);
 	for (uint32_t pg = first; pg >= rg->data_first; pg--) {
@@ -39,11 +41,13 @@ inside_large_object(const VMEM *vmp, uintptr_t start, uintptr_t end)
 		if (run == NULL)
 			continue;
 		uint32_t head = region_run_page(rg, run);
-		return run->kind == RUN_LARGE && head <= first &&
+		inside = run->kind == RUN_LARGE && head <= first &&
 				end <= (uintptr_t)region_addr(rg,
 				head + run->npages);
+		break;
 	}
-	return false;
+	vm_unlock(&vmp->extents.lock);
+	return inside;
 }
 
 /*
@@ -81,6 +85,17 @@ pool_init(void *addr, size_t size, const backing_t *backing)
 	return vmp;
 }
 
+/* false (errno EINVAL, message set) below the smallest pool */
+static bool
+size_is_enough(size_t size)
+{
+	if (size >= VMEM_MIN_POOL)
+		return true;
+	vm_err("size %zu smaller than %zu", size, VMEM_MIN_POOL);
+	errno = EINVAL;
+	return false;
+}
+
 VM_EXPORT VMEM *
 vmem_create(const char *dir, size_t size)
 {
@@ -90,11 +105,8 @@ vmem_create(const char *dir, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (size < VMEM_MIN_POOL) {
-		vm_err("size %zu smaller than %zu", size, VMEM_MIN_POOL);
-		errno = EINVAL;
+	if (!size_is_enough(size))
 		return NULL;
-	}
 	struct stat st;
 	if (stat(dir, &st) != 0) {
 		int e = errno;
@@ -148,11 +160,8 @@ vmem_create_in_region(void *addr, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (size < VMEM_MIN_POOL) {
-		vm_err("size %zu smaller than %zu", size, VMEM_MIN_POOL);
-		errno = EINVAL;
+	if (!size_is_enough(size))
 		return NULL;
-	}
 	if ((uintptr_t)addr + size < (uintptr_t)addr) {
 		vm_err("region %p + %zu wraps around", addr, size);
 		errno = EINVAL;

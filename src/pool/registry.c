@@ -115,7 +115,7 @@ registry_remove(VMEM *vmp)
 
 static bool
 overlaps(struct vmem *t, uintptr_t start, uintptr_t end,
-		bool (*allowed)(const VMEM *, uintptr_t, uintptr_t))
+		bool (*allowed)(VMEM *, uintptr_t, uintptr_t))
 {
 	if (t == NULL || t->reg_max_end <= start)
 		return false;
@@ -130,7 +130,7 @@ overlaps(struct vmem *t, uintptr_t start, uintptr_t end,
 
 bool
 registry_overlaps(uintptr_t start, uintptr_t end,
-		bool (*allowed)(const VMEM *, uintptr_t, uintptr_t))
+		bool (*allowed)(VMEM *, uintptr_t, uintptr_t))
 {
 	return overlaps(root, start, end, allowed);
 }

@@ -39,7 +39,7 @@ bool registry_remove(VMEM *vmp);	/* false if it was not there */
 bool registry_has(const VMEM *vmp);
 /* true if a live pool overlaps [start, end) and allowed() says no */
 bool registry_overlaps(uintptr_t start, uintptr_t end,
-		bool (*allowed)(const VMEM *vmp, uintptr_t start, uintptr_t end));
+		bool (*allowed)(VMEM *vmp, uintptr_t start, uintptr_t end));
 void registry_foreach(void (*fn)(VMEM *vmp));
 
 /* ---- fork.c ------------------------------------------------------------- */
