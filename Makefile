@@ -119,8 +119,8 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-all
 check-all: check-release check-asan check-tsan
-check-release: lib $(call testbins,$(BUILD))
-	test/run-tests.sh release $(call testbins,$(BUILD))
+check-release: lib $(BUILD)/wordfreq $(call testbins,$(BUILD))
+	test/run-tests.sh release "test/abi.sh $(BUILD)" $(call testbins,$(BUILD))
 check-asan: $(call testbins,$(BUILD)/asan)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# run-tests.sh VARIANT BINARY... -- runs each test program, shows its output,
+# run-tests.sh VARIANT PROGRAM... -- runs each test program (a PROGRAM may
+# carry arguments, as one word with spaces), shows its output,
 # and ends with one summary line "VARIANT: N passed, N failed".
 # A program passes when it exits 0; Check programs exit non-zero on any
 # failing test case.
@@ -8,7 +9,7 @@ variant=$1; shift
 pass=0; fail=0; failed=()
 for t in "$@"; do
 	printf '== %s\n' "$t"
-	if "$t"; then
+	if $t; then	# unquoted: an entry may carry arguments
 		pass=$((pass + 1))
 	else
 		fail=$((fail + 1)); failed+=("$t")

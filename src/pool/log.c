@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,9 @@
 
 static VM_TLS char errmsg[VM_ERRMSG_MAX];
 int vm_log_level_value;
+static char log_path[4096];	/* VMEM_LOG_FILE, PID appended; "" if unset */
 static int log_fd = STDERR_FILENO;	/* VMEM_LOG_FILE or stderr */
+static pthread_once_t log_opened = PTHREAD_ONCE_INIT;
 static _Atomic(void (*)(const char *)) print_func;
 
 static void
@@ -34,30 +37,43 @@ write_all(int fd, const char *s, size_t len)
 	}
 }
 
-/* opens the file VMEM_LOG_FILE names; a trailing '-' appends the PID */
-static int
-open_log_file(const char *name)
+/* the path VMEM_LOG_FILE names; a trailing '-' appends the PID */
+static void
+set_log_path(const char *name)
 {
-	char path[4096];
 	size_t len = strlen(name);
-	if (len == 0 || len >= sizeof(path) - 16)
-		return -1;
+	if (len == 0 || len >= sizeof(log_path) - 16)
+		return;
 	if (name[len - 1] == '-')
-		snprintf(path, sizeof(path), "%s%d", name, (int)getpid());
+		snprintf(log_path, sizeof(log_path), "%s%d", name, (int)getpid());
 	else
-		snprintf(path, sizeof(path), "%s", name);
-	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		snprintf(log_path, sizeof(log_path), "%s", name);
+}
+
+/* the file is made at the first line written to it, not before */
+static void
+open_log(void)
+{
+	if (log_path[0] == '\0')
+		return;
+	int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		log_fd = fd;
+}
+
+static int
+out_fd(void)
+{
+	pthread_once(&log_opened, open_log);
+	return log_fd;
 }
 
 __attribute__((constructor)) static void
 log_init(void)
 {
 	const char *file = secure_getenv("VMEM_LOG_FILE");
-	if (file != NULL) {
-		int fd = open_log_file(file);
-		if (fd >= 0)
-			log_fd = fd;
-	}
+	if (file != NULL)
+		set_log_path(file);
 	if (config_debug) {
 		const char *lvl = getenv("VMEM_LOG_LEVEL");
 		if (lvl != NULL)
@@ -90,7 +106,7 @@ vm_log_write(int level, const char *file, int line, const char *func,
 	if (len > sizeof(buf) - 2)
 		len = sizeof(buf) - 2;
 	buf[len++] = '\n';
-	write_all(log_fd, buf, len);
+	write_all(out_fd(), buf, len);
 }
 
 void
@@ -124,7 +140,7 @@ vm_out(const char *s)
 	if (func != NULL)
 		func(s);
 	else
-		write_all(log_fd, s, strlen(s));
+		write_all(out_fd(), s, strlen(s));
 }
 
 void
