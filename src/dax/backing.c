@@ -75,7 +75,6 @@ backing_file_create(backing_t *b, const char *dir, size_t size)
 	b->fd = fd;
 	b->addr = addr;
 	b->size = size;
-	b->align = page;
 	return 0;
 }
 

@@ -23,7 +23,6 @@ typedef struct backing_s {
 	int fd;			/* BACKING_FILE: the open file, else -1 */
 	void *addr;		/* the mapping */
 	size_t size;		/* bytes mapped */
-	size_t align;		/* alignment of the mapping */
 } backing_t;
 
 /*

@@ -57,7 +57,8 @@ pool_alloc(VMEM *vmp, size_t size)
 	return large_alloc(vmp, size, VM_PAGE);
 }
 
-run_t *
+/* the run owning the object that starts at ptr, or NULL (message set) */
+static run_t *
 pool_object_run(VMEM *vmp, const void *ptr)
 {
 	region_t *rg = &vmp->region;

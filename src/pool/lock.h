@@ -36,12 +36,6 @@ vm_lock_init(vm_lock_t *l)
 	atomic_init(&l->held, 0);
 }
 
-static inline void
-vm_lock_destroy(vm_lock_t *l)
-{
-	(void)l;
-}
-
 void vm_lock_wait(vm_lock_t *l);
 
 static inline void

@@ -170,7 +170,6 @@ vmem_create_in_region(void *addr, size_t size)
 	size = VM_ALIGN_DOWN(size, VM_PAGE);
 	backing_t b = {
 		.kind = BACKING_REGION, .fd = -1, .addr = addr, .size = size,
-		.align = page,
 	};
 	/* checked and built under the registry lock: two threads cannot
 	 * both build a pool over the same memory */
@@ -201,9 +200,6 @@ vmem_delete(VMEM *vmp)
 	}
 	backing_t b = vmp->backing;
 	vmp->magic = 0;
-	vm_lock_destroy(&vmp->extents.lock);
-	for (unsigned c = 0; c < SC_NCLASSES; c++)
-		vm_lock_destroy(&vmp->bins[c].lock);
 	backing_destroy(&b);
 }
 

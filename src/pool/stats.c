@@ -46,7 +46,6 @@ take_snapshot(VMEM *vmp, struct snapshot *s)
 		s->small_bytes += s->bins[c].curobjs * sc_table[c].size;
 	}
 	vm_lock(&vmp->extents.lock);
-	s->ex.tree = vmp->extents.tree;
 	s->ex.nfree_runs = vmp->extents.nfree_runs;
 	s->ex.free_pages = vmp->extents.free_pages;
 	s->ex.large_pages = vmp->extents.large_pages;

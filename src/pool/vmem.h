@@ -52,8 +52,4 @@ bool pool_is_live(const VMEM *vmp);
 /* frees what the bins keep in reserve; returns the pages given back */
 size_t pool_reclaim(VMEM *vmp);
 
-/* ---- api.c: lookups shared with check.c -------------------------------- */
-/* the run owning the object that starts at ptr, or NULL (message set) */
-run_t *pool_object_run(VMEM *vmp, const void *ptr);
-
 #endif /* VM_VMEM_H */

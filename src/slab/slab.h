@@ -199,13 +199,15 @@ bin_malloc(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
 }
 
 /*
- * Frees object idx of the slab run of bin. Returns false, with nothing
- * changed, if the object is not in use (a double free).
+ * Frees ptr, an object of the slab run. Returns false, with nothing
+ * changed, if it is not the start of an object in use (a double free).
  */
 static inline bool
-bin_free_obj(bin_t *bin, run_t *run, unsigned idx, region_t *rg,
-		extents_t *ex)
+bin_free(bin_t *bin, run_t *run, void *ptr, region_t *rg, extents_t *ex)
 {
+	unsigned idx;
+	if (vm_unlikely(!slab_index(rg, run, ptr, &idx)))
+		return false;
 	vm_lock(&bin->lock);
 	if (vm_unlikely(run->kind != RUN_SLAB || !slab_put(run, idx))) {
 		vm_unlock(&bin->lock);
@@ -217,16 +219,6 @@ bin_free_obj(bin_t *bin, run_t *run, unsigned idx, region_t *rg,
 	else
 		vm_unlock(&bin->lock);
 	return true;
-}
-
-/* frees ptr, an object of the slab run; false if it is not a live object */
-static inline bool
-bin_free(bin_t *bin, run_t *run, void *ptr, region_t *rg, extents_t *ex)
-{
-	unsigned idx;
-	if (vm_unlikely(!slab_index(rg, run, ptr, &idx)))
-		return false;
-	return bin_free_obj(bin, run, idx, rg, ex);
 }
 
 /* true if ptr is an object of the slab run that is in use */
