@@ -171,6 +171,7 @@ extents_alloc(extents_t *ex, region_t *rg, size_t npages, size_t align,
 	run_t *run = region_run(rg, start);
 	run->npages = n;
 	run->kind = (uint8_t)kind;
+	run->cls = 0;	/* a slab sets its class; stale marks must not stay */
 	map(rg, start);
 	account(ex, kind, n);
 	if (kind == RUN_LARGE) {

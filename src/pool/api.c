@@ -21,11 +21,36 @@ out_of_memory(size_t size)
 	return NULL;
 }
 
+/* enters this thread's cache of vmp, waiting out a stealer; NULL if none */
+static tcache_t *
+cache_enter(VMEM *vmp)
+{
+	tcache_t *tc = pool_tcache(vmp);
+	if (tc == NULL)
+		return NULL;
+	for (;;) {
+		tc_enter(tc);
+		if (vm_likely(!tc_stolen(tc)))
+			return tc;
+		tc_exit(tc);
+		pool_caches_wait(vmp);
+	}
+}
+
 /* a small object of class cls, giving reserves back if the pool is full */
 static void *
 small_alloc(VMEM *vmp, unsigned cls)
 {
 	bin_t *bin = &vmp->bins[cls];
+	tcache_t *tc = cache_enter(vmp);
+	if (tc != NULL) {
+		void *p = tcache_refill(tc, cls, bin, &vmp->region,
+				&vmp->extents);
+		tc_exit(tc);
+		if (vm_likely(p != NULL))
+			return p;
+	}
+	/* no cache, or no room for a batch: one object, after a reclaim */
 	void *p = bin_malloc(bin, cls, &vmp->region, &vmp->extents);
 	if (vm_unlikely(p == NULL) && pool_reclaim(vmp) > 0)
 		p = bin_malloc(bin, cls, &vmp->region, &vmp->extents);
@@ -72,7 +97,8 @@ pool_object_run(VMEM *vmp, const void *ptr)
 		if (run->kind == RUN_SLAB)
 			return run;
 		if (run->kind == RUN_LARGE && region_run_page(rg, run) == page &&
-				((uintptr_t)ptr & VM_PAGE_MASK) == 0)
+				((uintptr_t)ptr & VM_PAGE_MASK) == 0 &&
+				run->cls != RUN_CLS_TCACHE)
 			return run;
 	}
 	vm_err("%p is not the start of a live object of pool %p", ptr,
@@ -118,7 +144,7 @@ object_free(VMEM *vmp, run_t *run, void *ptr)
 	return false;
 }
 
-/* vmem_malloc when the bin had no free object, or size is large */
+/* vmem_malloc when the cache had no object, or size is large */
 VM_NOINLINE static void *
 malloc_slow(VMEM *vmp, size_t size)
 {
@@ -127,20 +153,61 @@ malloc_slow(VMEM *vmp, size_t size)
 	return vm_likely(p != NULL) ? p : out_of_memory(size);
 }
 
+/*
+ * The fast path: pop from this thread's cache. No lock, no atomic
+ * read-modify-write: the handshake with stealers is a store and a load
+ * (tcache.h). Everything else goes to malloc_slow.
+ */
 VM_EXPORT void *
 vmem_malloc(VMEM *vmp, size_t size)
 {
 	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
 	if (vm_likely(size <= SC_SMALL_MAX) && vm_log_level() < 4) {
-		void *p = bin_malloc_fast(&vmp->bins[sc_class(size)],
-				&vmp->region);
-		if (vm_likely(p != NULL))
-			return p;
+		tcache_t *tc = atomic_load_explicit(&vmp->tcaches[vm_tindex],
+				memory_order_relaxed);
+		if (vm_likely(tc != NULL)) {
+			tc_bin_t *b = &tc->bins[sc_class(size)];
+			tc_enter(tc);
+			if (vm_likely(b->count != 0) && vm_likely(!tc_stolen(tc))) {
+				void *p = b->objs[--b->count];
+				tc_exit(tc);
+				return p;
+			}
+			tc_exit(tc);
+		}
 	}
 	return malloc_slow(vmp, size);
 }
 
-/* vmem_free of anything but a live small object */
+/* a small object to this thread's cache; false if it has none */
+static bool
+cache_free(VMEM *vmp, run_t *run, unsigned idx, void *ptr)
+{
+	tcache_t *tc = cache_enter(vmp);
+	if (tc == NULL)
+		return false;
+	unsigned cls = run->cls;
+	tc_bin_t *b = &tc->bins[cls];
+	if (slab_obj_is_free_nolock(run, idx) ||
+			(b->count > 0 && b->objs[b->count - 1] == ptr)) {
+		tc_exit(tc);
+		vm_err("%p is not a live object of pool %p (double free?)",
+				ptr, (void *)vmp);
+		return true;
+	}
+	unsigned refused = 0;
+	if (b->count == b->cap)
+		refused = tcache_flush(tc, cls, b->cap / 2, &vmp->bins[cls],
+				&vmp->region, &vmp->extents);
+	b->objs[b->count++] = ptr;
+	tc_exit(tc);
+	if (refused != 0)
+		vm_err("%u objects of %u bytes were freed twice", refused,
+				sc_table[cls].size);
+	return true;
+}
+
+/* vmem_free of anything the fast path did not take */
 VM_NOINLINE static void
 free_slow(VMEM *vmp, void *ptr)
 {
@@ -148,20 +215,29 @@ free_slow(VMEM *vmp, void *ptr)
 	if (ptr == NULL)
 		return;
 	run_t *run = pool_object_run(vmp, ptr);
-	if (run != NULL)
-		object_free(vmp, run, ptr);
+	if (run == NULL)
+		return;
+	unsigned idx;
+	if (run->kind == RUN_SLAB && slab_index(&vmp->region, run, ptr, &idx) &&
+			cache_free(vmp, run, idx, ptr))
+		return;
+	object_free(vmp, run, ptr);
 }
 
 /*
- * The steps of bin_free, spelled out so that every call on the way is a
- * tail call: the fast path then needs no stack frame.
+ * The fast path: push to this thread's cache, after the checks that keep a
+ * bad pointer out of it: the page map names a slab, ptr starts an object
+ * of it, the object is not free in its slab nor on top of the cache.
  */
 VM_EXPORT void
 vmem_free(VMEM *vmp, void *ptr)
 {
 	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
 	region_t *rg = &vmp->region;
-	if (vm_unlikely(!region_has_data(rg, ptr)) || vm_log_level() >= 4) {
+	tcache_t *tc = atomic_load_explicit(&vmp->tcaches[vm_tindex],
+			memory_order_relaxed);
+	if (vm_unlikely(!region_has_data(rg, ptr)) || vm_unlikely(tc == NULL) ||
+			vm_log_level() >= 4) {
 		free_slow(vmp, ptr);
 		return;
 	}
@@ -173,19 +249,17 @@ vmem_free(VMEM *vmp, void *ptr)
 		free_slow(vmp, ptr);
 		return;
 	}
-	bin_t *bin = &vmp->bins[run->cls];
-	vm_lock(&bin->lock);
-	if (vm_unlikely(run->kind != RUN_SLAB || !slab_put(run, idx))) {
-		vm_unlock(&bin->lock);
-		free_slow(vmp, ptr);	/* reports the double free */
+	tc_bin_t *b = &tc->bins[run->cls];
+	tc_enter(tc);
+	if (vm_likely(b->count < b->cap) && vm_likely(!tc_stolen(tc)) &&
+			vm_likely(!slab_obj_is_free_nolock(run, idx)) &&
+			vm_likely(b->count == 0 || b->objs[b->count - 1] != ptr)) {
+		b->objs[b->count++] = ptr;
+		tc_exit(tc);
 		return;
 	}
-	bin->nfree++;
-	if (vm_unlikely(run->nfree == 1 || run->nfree == run->nobjs)) {
-		bin_free_moved(bin, run, rg, &vmp->extents);
-		return;
-	}
-	vm_unlock(&bin->lock);
+	tc_exit(tc);
+	free_slow(vmp, ptr);
 }
 
 VM_EXPORT void *

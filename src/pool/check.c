@@ -1,5 +1,5 @@
 /*
- * check.c -- vmem_check: a read-only walk that proves every structure of a
+ * check.c -- vmem_check: a walk that proves every structure of a
  * pool agrees with every other.
  *
  * With every bin lock and the extent lock held (in rank order) it checks:
@@ -12,7 +12,12 @@
  *     the free runs; every chunk given back lies inside free runs;
  *   - every slab: a valid class, its size, bitmap agrees with nfree, on its
  *     bin's list exactly when it has free objects; every bin's list,
- *     counters and object count agree with its slabs.
+ *     counters and object count agree with its slabs;
+ *   - the threads' caches (taken from their owners for the walk): every
+ *     cached object is an object of its class, in use in its slab, and in
+ *     no other slot of any cache. To find duplicates the walk marks each
+ *     cached object's bit and then clears the marks again, all with every
+ *     lock held: nobody sees the marks.
  * The first disagreement found is reported (vmem_errormsg, debug log).
  */
 #include <stdarg.h>
@@ -28,6 +33,7 @@ struct walk {
 	uint64_t free_pages, large_pages, slab_pages;
 	uint64_t nfree_runs, nlarge;
 	uint64_t tree_nodes;
+	uint64_t cached;	/* objects in the threads' caches */
 	uint32_t slabs[SC_NCLASSES];
 	uint32_t empty[SC_NCLASSES];
 	uint64_t objs[SC_NCLASSES];
@@ -236,6 +242,92 @@ check_bin(struct walk *w, unsigned cls)
 	return true;
 }
 
+/*
+ * One cached object: a live object of a slab of its class. mark flips its
+ * bit to "free" (restore flips it back), so a second copy of the same
+ * object in any cache is found as "already free".
+ */
+static bool
+check_cached(struct walk *w, void *obj, unsigned cls, bool mark, bool restore)
+{
+	const region_t *rg = &w->vmp->region;
+	run_t *run = region_has_data(rg, obj) ?
+			region_lookup(rg, region_page(rg, obj)) : NULL;
+	unsigned idx;
+	if (run == NULL || run->kind != RUN_SLAB || run->cls != cls ||
+			!slab_index(rg, run, obj, &idx))
+		return corrupt("cached %p is not an object of class %u", obj,
+				cls);
+	uint64_t bit = (uint64_t)1 << (idx % 64);
+	if (restore) {
+		run->bitmap[idx / 64] &= ~bit;
+		return true;
+	}
+	if (run->bitmap[idx / 64] & bit)
+		return corrupt("cached %p is free in its slab, or cached twice",
+				obj);
+	if (mark)
+		run->bitmap[idx / 64] |= bit;
+	return true;
+}
+
+/*
+ * Every cached object (caches frozen, bins locked): pass 1 checks and
+ * marks them, pass 2 restores the marks of those pass 1 got through.
+ */
+static bool
+check_caches(struct walk *w)
+{
+	VMEM *vmp = w->vmp;
+	uint64_t marked = 0, todo = 0;
+	bool ok = true;
+	for (int pass = 0; pass < 2; pass++) {
+		uint64_t seen = 0;
+		uint32_t ncaches = 0;
+		for (uint32_t i = 1; i <= vmp->tc_top; i++) {
+			tcache_t *tc = atomic_load_explicit(&vmp->tcaches[i],
+					memory_order_relaxed);
+			if (tc == NULL)
+				continue;
+			ncaches++;
+			for (unsigned c = 0; c < SC_NCLASSES; c++) {
+				tc_bin_t *b = &tc->bins[c];
+				if (pass == 0 && ok && (b->count > b->cap ||
+						b->cap != tcache_cap(c) ||
+						tc->index != i)) {
+					ok = corrupt("cache of thread %u, class %u: "
+							"%u of %u objects", i, c,
+							b->count, b->cap);
+				}
+				for (uint32_t k = 0; k < b->count && k <= b->cap;
+						k++) {
+					if (pass == 1 && seen >= todo)
+						break;
+					if (pass == 0 && !ok)
+						break;
+					if (pass == 0 && !check_cached(w, b->objs[k],
+							c, true, false)) {
+						ok = false;
+						break;
+					}
+					if (pass == 1)
+						check_cached(w, b->objs[k], c, false,
+								true);
+					seen++;
+				}
+			}
+		}
+		if (pass == 0) {
+			todo = marked = seen;
+			w->cached = marked;
+			if (ok && ncaches != vmp->ncaches)
+				ok = corrupt("%u caches found, %u counted",
+						ncaches, vmp->ncaches);
+		}
+	}
+	return ok;
+}
+
 static bool
 check_pool(struct walk *w)
 {
@@ -273,7 +365,7 @@ check_pool(struct walk *w)
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
 		if (!check_bin(w, c))
 			return false;
-	return check_purged_count(w);
+	return check_purged_count(w) && check_caches(w);
 }
 
 VM_EXPORT int
@@ -285,6 +377,7 @@ vmem_check(VMEM *vmp)
 		return -1;
 	}
 	struct walk w = { .vmp = vmp };
+	pool_caches_freeze(vmp);
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
 		vm_lock(&vmp->bins[c].lock);
 	vm_lock(&vmp->extents.lock);
@@ -292,5 +385,6 @@ vmem_check(VMEM *vmp)
 	vm_unlock(&vmp->extents.lock);
 	for (unsigned c = SC_NCLASSES; c-- > 0;)
 		vm_unlock(&vmp->bins[c].lock);
+	pool_caches_thaw(vmp);
 	return ok ? 1 : 0;
 }

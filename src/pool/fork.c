@@ -2,10 +2,11 @@
  * fork.c -- keeps pools usable across fork() in a threaded program.
  *
  * Before fork the calling thread takes every lock of every live pool, in
- * rank order (registry, then per pool its bins in class order and its
- * extent lock), so no other thread is inside the allocator when the
- * address space is copied. Afterwards the parent releases them, and the
- * child, whose other threads are gone, re-initialises them.
+ * rank order (registry, then per pool its thread caches, its bins in class
+ * order and its extent lock), so no other thread is inside the allocator
+ * when the address space is copied. Afterwards the parent releases them;
+ * the child, whose other threads are gone, re-initialises them and gives
+ * the caches of the missing threads back to the bins.
  * Owns nothing but the once-flag of the registration.
  */
 #include <pthread.h>
@@ -17,6 +18,7 @@ static pthread_once_t registered = PTHREAD_ONCE_INIT;
 static void
 lock_pool(VMEM *vmp)
 {
+	pool_caches_freeze(vmp);
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
 		vm_lock(&vmp->bins[c].lock);
 	vm_lock(&vmp->extents.lock);
@@ -28,6 +30,7 @@ unlock_pool(VMEM *vmp)
 	vm_unlock(&vmp->extents.lock);
 	for (unsigned c = SC_NCLASSES; c-- > 0;)
 		vm_unlock(&vmp->bins[c].lock);
+	pool_caches_thaw(vmp);
 }
 
 static void
@@ -36,6 +39,7 @@ reinit_pool(VMEM *vmp)
 	vm_lock_init(&vmp->extents.lock);
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
 		vm_lock_init(&vmp->bins[c].lock);
+	vm_lock_init(&vmp->tc_lock);
 }
 
 static void
@@ -56,6 +60,7 @@ static void
 postfork_child(void)
 {
 	registry_foreach(reinit_pool);
+	thread_fork_child();
 	vm_lock_init(&registry_lock);
 }
 

@@ -10,10 +10,11 @@
  *
  * Lock order (a thread may only take a lock of a higher rank than any it
  * holds; the same rank twice only where noted):
- *   1. the registry lock (the list of live pools, pool.c)
- *   2. bin locks of one pool, in class order (only vmem_check and the
+ *   1. the registry lock (the set of live pools, registry.c)
+ *   2. the cache lock of one pool (tc_lock: taking the threads' caches)
+ *   3. bin locks of one pool, in class order (only vmem_check and the
  *      stats walk hold several; the allocation paths hold at most one)
- *   3. the extent lock of one pool
+ *   4. the extent lock of one pool
  * A bin holds its lock while it takes a slab from the extent manager or
  * gives one back. When the pool is full, the caller drops every lock
  * before it asks the other bins for their reserves (pool_reclaim).

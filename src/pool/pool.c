@@ -79,6 +79,7 @@ pool_init(void *addr, size_t size, const backing_t *backing)
 	extents_init(&vmp->extents, &vmp->region, &vmp->backing);
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
 		bin_init(&vmp->bins[c]);
+	vm_lock_init(&vmp->tc_lock);
 	vmp->magic = VMEM_MAGIC;
 	vm_log(3, "pool %p: %zu bytes, data from page %u", (void *)vmp, size,
 			vmp->region.data_first);
@@ -206,9 +207,9 @@ vmem_delete(VMEM *vmp)
 size_t
 pool_reclaim(VMEM *vmp)
 {
-	size_t pages = 0;
+	size_t given = pool_caches_drain(vmp);
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
-		pages += bin_release_empty(&vmp->bins[c], &vmp->region,
+		given += bin_release_empty(&vmp->bins[c], &vmp->region,
 				&vmp->extents);
-	return pages;
+	return given;
 }

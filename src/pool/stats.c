@@ -9,7 +9,9 @@
  *   b  one line per size class (bins)
  *   l  large objects
  * The numbers are read under each structure's own lock, one at a time, so
- * they may be a moment apart from each other on a busy pool.
+ * they may be a moment apart from each other on a busy pool. Objects in
+ * the threads' caches count as free ("cached"), not as in use; the bins'
+ * nmalloc/nfree count objects moving between slabs and caches.
  */
 #include <string.h>
 
@@ -22,16 +24,41 @@ struct snapshot {
 	uint64_t small_objs;
 	uint32_t largest_free;	/* pages of the largest free extent */
 	uint32_t leaves_used;	/* page-map leaves installed */
+	uint32_t ncaches;	/* threads with a cache of this pool */
+	uint64_t cached_objs, cached_bytes;
 	struct {
 		uint32_t nslabs, nempty;
 		uint64_t curobjs, nmalloc, nfree, nslabs_made;
+		uint64_t cached;	/* in the threads' caches */
 	} bins[SC_NCLASSES];
 };
+
+/* the objects in the threads' caches, taken from them for a moment */
+static void
+count_cached(VMEM *vmp, struct snapshot *s)
+{
+	pool_caches_freeze(vmp);
+	s->ncaches = vmp->ncaches;
+	for (uint32_t i = 1; i <= vmp->tc_top; i++) {
+		tcache_t *tc = atomic_load_explicit(&vmp->tcaches[i],
+				memory_order_relaxed);
+		if (tc == NULL)
+			continue;
+		for (unsigned c = 0; c < SC_NCLASSES; c++) {
+			s->bins[c].cached += tc->bins[c].count;
+			s->cached_objs += tc->bins[c].count;
+			s->cached_bytes += (uint64_t)tc->bins[c].count *
+					sc_table[c].size;
+		}
+	}
+	pool_caches_thaw(vmp);
+}
 
 static void
 take_snapshot(VMEM *vmp, struct snapshot *s)
 {
 	memset(s, 0, sizeof(*s));
+	count_cached(vmp, s);
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
 		bin_t *bin = &vmp->bins[c];
 		vm_lock(&bin->lock);
@@ -42,6 +69,8 @@ take_snapshot(VMEM *vmp, struct snapshot *s)
 		s->bins[c].nfree = bin->nfree;
 		s->bins[c].nslabs_made = bin->nslabs_made;
 		vm_unlock(&bin->lock);
+		/* cached objects are free for the program, not in use */
+		s->bins[c].curobjs -= s->bins[c].cached;
 		s->small_objs += s->bins[c].curobjs;
 		s->small_bytes += s->bins[c].curobjs * sc_table[c].size;
 	}
@@ -97,8 +126,11 @@ print_merged(VMEM *vmp, const struct snapshot *s)
 			s->ex.large_pages) << VM_PAGE_SHIFT),
 			(unsigned long long)(s->ex.slab_pages << VM_PAGE_SHIFT),
 			(unsigned long long)large);
-	vm_outf("  free: %llu bytes\n",
-			(unsigned long long)(s->ex.free_pages << VM_PAGE_SHIFT));
+	vm_outf("  free: %llu bytes, and %llu bytes in %llu objects in the "
+			"caches of %u threads\n",
+			(unsigned long long)(s->ex.free_pages << VM_PAGE_SHIFT),
+			(unsigned long long)s->cached_bytes,
+			(unsigned long long)s->cached_objs, s->ncaches);
 	vm_outf("  metadata: %llu bytes (page map leaves in use: %u)\n",
 			(unsigned long long)rg->data_first << VM_PAGE_SHIFT,
 			s->leaves_used);
@@ -125,16 +157,17 @@ print_bins(const struct snapshot *s)
 {
 	vm_out("Bins:\n");
 	vm_out("  class   size pages objs  slabs empty  made     in use"
-			"      nmalloc        nfree\n");
+			"   cached      nmalloc        nfree\n");
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
 		const sc_info_t *sc = &sc_table[c];
 		if (s->bins[c].nmalloc == 0 && s->bins[c].nslabs == 0)
 			continue;
-		vm_outf("  %5u %6u %5u %4u %6u %5u %5llu %10llu %12llu "
+		vm_outf("  %5u %6u %5u %4u %6u %5u %5llu %10llu %8llu %12llu "
 				"%12llu\n", c, sc->size, sc->npages, sc->nobjs,
 				s->bins[c].nslabs, s->bins[c].nempty,
 				(unsigned long long)s->bins[c].nslabs_made,
 				(unsigned long long)s->bins[c].curobjs,
+				(unsigned long long)s->bins[c].cached,
 				(unsigned long long)s->bins[c].nmalloc,
 				(unsigned long long)s->bins[c].nfree);
 	}

@@ -8,6 +8,7 @@
  * header, i.e. of the region's first byte.
  *
  *   struct vmem:  magic | region | extents | backing | registry node | bins
+ *                 | cache lock | the threads' caches of this pool
  *
  * Thread safety: the header fields other than extents and bins never change
  * after creation; extents and each bin carry their own lock; the registry
@@ -18,7 +19,7 @@
 
 #include "libvmem.h"
 #include "dax/dax.h"
-#include "slab/slab.h"
+#include "slab/tcache.h"
 
 #define VMEM_MAGIC	0x766d656d706f6f6cULL	/* "vmempool" */
 
@@ -30,6 +31,10 @@ struct vmem {
 	struct vmem *reg_left, *reg_right; /* the registry (registry.c) */
 	uintptr_t reg_max_end;		/* highest end in this subtree */
 	bin_t bins[SC_NCLASSES];
+	vm_lock_t tc_lock;		/* taking caches from their owners */
+	uint32_t tc_top;		/* highest index that had a cache */
+	uint32_t ncaches;		/* caches now */
+	_Atomic(tcache_t *) tcaches[TC_MAX_THREADS + 1];	/* by thread */
 };
 
 /* ---- registry.c: callers hold registry_lock ---------------------------- */
@@ -42,6 +47,21 @@ bool registry_overlaps(uintptr_t start, uintptr_t end,
 		bool (*allowed)(VMEM *vmp, uintptr_t start, uintptr_t end));
 void registry_foreach(void (*fn)(VMEM *vmp));
 
+/* ---- thread.c: thread caches ------------------------------------------- */
+/* this thread's index (0: none yet); tcaches[0] is always NULL */
+extern VM_TLS uint32_t vm_tindex;
+/* this thread's cache of vmp, made on first use; NULL if it cannot have one */
+tcache_t *pool_tcache(VMEM *vmp);
+/* takes every cache of vmp from its owner (holds tc_lock until thaw) */
+void pool_caches_freeze(VMEM *vmp);
+void pool_caches_thaw(VMEM *vmp);
+/* an owner that saw steal_req: waits until the stealer is done */
+void pool_caches_wait(VMEM *vmp);
+/* gives every cached object of vmp back to the bins; returns how many */
+size_t pool_caches_drain(VMEM *vmp);
+/* in a fork child: drops the caches of the threads that are gone */
+void thread_fork_child(void);
+
 /* ---- fork.c ------------------------------------------------------------- */
 /* registers the fork handlers, once */
 void fork_handlers_init(void);
@@ -49,7 +69,8 @@ void fork_handlers_init(void);
 /* ---- pool.c ------------------------------------------------------------ */
 /* true if vmp is a live pool; takes the registry lock */
 bool pool_is_live(const VMEM *vmp);
-/* frees what the bins keep in reserve; returns the pages given back */
+/* gives what the threads' caches and the bins keep in reserve back, so a
+ * full pool is really full; returns the objects and pages given back */
 size_t pool_reclaim(VMEM *vmp);
 
 #endif /* VM_VMEM_H */

@@ -105,12 +105,12 @@ bin_malloc_slow(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
 	}
 }
 
-VM_NOINLINE void
-bin_free_moved(bin_t *bin, run_t *run, region_t *rg, extents_t *ex)
+/* the list move after a free made run non-full or entirely free */
+static void
+free_moved_locked(bin_t *bin, run_t *run, region_t *rg, extents_t *ex)
 {
 	if (run->nfree != run->nobjs) {
 		list_push_head(bin, rg, run);	/* was full */
-		vm_unlock(&bin->lock);
 		return;
 	}
 	/* entirely free: keep one such slab, give others back */
@@ -119,12 +119,66 @@ bin_free_moved(bin_t *bin, run_t *run, region_t *rg, extents_t *ex)
 	if (bin->nempty == 0) {
 		list_push_tail(bin, rg, run);
 		bin->nempty++;
-		vm_unlock(&bin->lock);
 		return;
 	}
 	bin->nslabs--;
 	extents_free(ex, rg, run);
+}
+
+VM_NOINLINE void
+bin_free_moved(bin_t *bin, run_t *run, region_t *rg, extents_t *ex)
+{
+	free_moved_locked(bin, run, rg, ex);
 	vm_unlock(&bin->lock);
+}
+
+unsigned
+bin_malloc_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
+		void **out, unsigned n)
+{
+	unsigned got = 0;
+	vm_lock(&bin->lock);
+	while (got < n) {
+		if (bin->head == 0 && !add_slab(bin, cls, rg, ex))
+			break;
+		uint32_t head = bin->head;
+		run_t *run = region_run(rg, head);
+		if (run->nfree == run->nobjs)
+			bin->nempty--;
+		uintptr_t base = (uintptr_t)region_addr(rg, head);
+		while (run->nfree > 0 && got < n)
+			out[got++] = (void *)(base +
+					(size_t)slab_take(run) * run->size);
+		if (run->nfree == 0)
+			list_unlink(bin, rg, run);
+	}
+	bin->nmalloc += got;
+	vm_unlock(&bin->lock);
+	return got;
+}
+
+unsigned
+bin_free_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
+		void *const *objs, unsigned n)
+{
+	unsigned refused = 0;
+	vm_lock(&bin->lock);
+	for (unsigned i = 0; i < n; i++) {
+		run_t *run = region_lookup(rg, region_page(rg, objs[i]));
+		unsigned idx;
+		if (vm_unlikely(run == NULL || run->kind != RUN_SLAB ||
+				run->cls != cls ||
+				!slab_index(rg, run, objs[i], &idx) ||
+				!slab_put(run, idx))) {
+			refused++;	/* freed twice while cached */
+			continue;
+		}
+		bin->nfree++;
+		if (run->nfree == 1 || run->nfree == run->nobjs)
+			free_moved_locked(bin, run, rg, ex);
+	}
+	vm_unlock(&bin->lock);
+	return refused;
 }
 
 bool

@@ -23,10 +23,10 @@ slab_init(run_t *run, unsigned cls)
 	for (unsigned w = 0; w < SLAB_MAX_OBJS / 64; w++) {
 		unsigned lo = w * 64;
 		if (nobjs >= lo + 64)
-			run->bitmap[w] = UINT64_MAX;
+			slab_bitmap_store(run, w, UINT64_MAX);
 		else if (nobjs > lo)
-			run->bitmap[w] = ((uint64_t)1 << (nobjs - lo)) - 1;
+			slab_bitmap_store(run, w, ((uint64_t)1 << (nobjs - lo)) - 1);
 		else
-			run->bitmap[w] = 0;
+			slab_bitmap_store(run, w, 0);
 	}
 }

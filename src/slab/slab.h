@@ -72,6 +72,17 @@ sc_class_size(unsigned cls)
 /* ---- slab.c: one slab, caller holds its bin's lock -------------------- */
 void slab_init(run_t *run, unsigned cls);
 
+/*
+ * Bitmap words are written only under the bin lock, but read without it by
+ * slab_obj_is_free_nolock (the free fast path's double-free test): writes
+ * are single atomic stores so that such a read sees a whole word.
+ */
+static inline void
+slab_bitmap_store(run_t *run, unsigned w, uint64_t bits)
+{
+	__atomic_store_n(&run->bitmap[w], bits, __ATOMIC_RELAXED);
+}
+
 /* index of a free object, marked used; the slab has nfree > 0 */
 static inline unsigned
 slab_take(run_t *run)
@@ -81,7 +92,7 @@ slab_take(run_t *run)
 	while (run->bitmap[w] == 0)
 		w++;
 	uint64_t bits = run->bitmap[w];
-	run->bitmap[w] = bits & (bits - 1);
+	slab_bitmap_store(run, w, bits & (bits - 1));
 	run->nfree--;
 	return w * 64 + (unsigned)__builtin_ctzll(bits);
 }
@@ -94,7 +105,7 @@ slab_put(run_t *run, unsigned idx)
 	uint64_t word = run->bitmap[idx / 64];
 	if (vm_unlikely(word & mask))
 		return false;
-	run->bitmap[idx / 64] = word | mask;
+	slab_bitmap_store(run, idx / 64, word | mask);
 	run->nfree++;
 	return true;
 }
@@ -130,6 +141,15 @@ static inline bool
 slab_obj_is_free(const run_t *run, unsigned idx)
 {
 	return (run->bitmap[idx / 64] >> (idx % 64)) & 1;
+}
+
+/* the same without the bin lock: a hint, exact for an object the caller
+ * owns (its bit cannot change under it) */
+static inline bool
+slab_obj_is_free_nolock(const run_t *run, unsigned idx)
+{
+	return (__atomic_load_n(&run->bitmap[idx / 64], __ATOMIC_RELAXED) >>
+			(idx % 64)) & 1;
 }
 
 /* ---- bin.c -------------------------------------------------------------- */
@@ -220,6 +240,19 @@ bin_free(bin_t *bin, run_t *run, void *ptr, region_t *rg, extents_t *ex)
 		vm_unlock(&bin->lock);
 	return true;
 }
+
+/*
+ * Up to n objects of class cls into out (one lock for all); returns how
+ * many, 0 when the extent manager has no room for a new slab.
+ */
+unsigned bin_malloc_batch(bin_t *bin, unsigned cls, region_t *rg,
+		extents_t *ex, void **out, unsigned n);
+/*
+ * Frees n objects of class cls (one lock for all). Returns how many were
+ * refused because they were not objects in use (a double free).
+ */
+unsigned bin_free_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
+		void *const *objs, unsigned n);
 
 /* true if ptr is an object of the slab run that is in use */
 bool bin_owns(bin_t *bin, run_t *run, const void *ptr, const region_t *rg);

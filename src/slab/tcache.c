@@ -1,0 +1,83 @@
+/*
+ * tcache.c -- the batch operations of a thread cache (see tcache.h).
+ *
+ * Owns the stacks of one tcache_t. Refill takes half a stack's capacity
+ * from the bin under one lock; flush gives back the oldest objects (the
+ * bottom of the stack) and keeps the most recently freed, which are the
+ * likeliest to be in the CPU cache.
+ */
+#include <string.h>
+
+#include "slab/tcache.h"
+
+/* about 32 KiB of objects per class, between 4 and 64 of them */
+unsigned
+tcache_cap(unsigned cls)
+{
+	unsigned n = 32768 / sc_table[cls].size;
+	return n < 4 ? 4 : n > 64 ? 64 : n;
+}
+
+size_t
+tcache_bytes(void)
+{
+	size_t slots = 0;
+	for (unsigned c = 0; c < SC_NCLASSES; c++)
+		slots += tcache_cap(c);
+	return sizeof(tcache_t) + slots * sizeof(void *);
+}
+
+void
+tcache_init(tcache_t *tc, uint32_t index)
+{
+	atomic_init(&tc->in_op, 0);
+	atomic_init(&tc->steal_req, 0);
+	tc->index = index;
+	tc->pad = 0;
+	void **slot = tc->slots;
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		tc->bins[c].objs = slot;
+		tc->bins[c].count = 0;
+		tc->bins[c].cap = tcache_cap(c);
+		slot += tc->bins[c].cap;
+	}
+}
+
+void *
+tcache_refill(tcache_t *tc, unsigned cls, bin_t *bin, region_t *rg,
+		extents_t *ex)
+{
+	tc_bin_t *b = &tc->bins[cls];
+	if (b->count == 0) {
+		unsigned want = b->cap / 2 > 0 ? b->cap / 2 : 1;
+		b->count = bin_malloc_batch(bin, cls, rg, ex, b->objs, want);
+		if (b->count == 0)
+			return NULL;
+	}
+	return b->objs[--b->count];
+}
+
+unsigned
+tcache_flush(tcache_t *tc, unsigned cls, unsigned keep, bin_t *bin,
+		region_t *rg, extents_t *ex)
+{
+	tc_bin_t *b = &tc->bins[cls];
+	if (b->count <= keep)
+		return 0;
+	unsigned n = b->count - keep;
+	unsigned refused = bin_free_batch(bin, cls, rg, ex, b->objs, n);
+	memmove(b->objs, b->objs + n, keep * sizeof(void *));
+	b->count = keep;
+	return refused;
+}
+
+size_t
+tcache_flush_all(tcache_t *tc, bin_t *bins, region_t *rg, extents_t *ex)
+{
+	size_t n = 0;
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		n += tc->bins[c].count;
+		tcache_flush(tc, c, 0, &bins[c], rg, ex);
+	}
+	return n;
+}

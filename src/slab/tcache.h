@@ -1,0 +1,119 @@
+/*
+ * tcache.h -- a thread's cache of free small objects for one pool.
+ *
+ * Each thread that uses a pool gets a tcache_t inside that pool: per size
+ * class a stack of free objects (at most cap, more for small classes).
+ * malloc pops, free pushes, with no lock and no atomic read-modify-write;
+ * an empty stack is refilled and a full one half flushed, in batches under
+ * one bin lock (bin_malloc_batch / bin_free_batch). A free from any thread
+ * goes to that thread's own cache, so frees of another thread's objects
+ * never touch the allocating thread's cache or locks.
+ *
+ *   tcache_t: in_op | steal_req | index | bins[SC_NCLASSES] | slots ...
+ *   bins[c].objs points into the slots; 0 <= count <= cap
+ *
+ * Other threads (a thread that found the pool full, vmem_check, stats,
+ * fork) take a cache's objects with the asymmetric handshake below, never
+ * by locking it:
+ *   owner:    in_op = 1; [compiler barrier]; if (steal_req) back off;
+ *             ... use the cache ...; in_op = 0
+ *   stealer:  steal_req = 1; membarrier(); wait until in_op == 0;
+ *             ... use the cache ...; steal_req = 0
+ * membarrier() puts a full barrier in every running thread of the process,
+ * so the owner's plain store and load pair with the stealer's: either the
+ * owner sees steal_req, or the stealer sees in_op (Dekker). Under
+ * ThreadSanitizer, which cannot see membarrier, both sides use sequentially
+ * consistent atomics instead.
+ * Invariant: a cached object is an object of its class whose slab bit says
+ * "in use", and is in no other cache and no other slot.
+ */
+#ifndef VM_TCACHE_H
+#define VM_TCACHE_H
+
+#include <stdatomic.h>
+#include "slab/slab.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define TC_SEQ_CST 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TC_SEQ_CST 1
+#endif
+#endif
+#ifndef TC_SEQ_CST
+#define TC_SEQ_CST 0
+#endif
+
+/* thread indices are 1..TC_MAX_THREADS; 0 means "no cache" */
+#define TC_MAX_THREADS	1024
+
+/* the run record's cls of a large run holding a tcache (not an object) */
+#define RUN_CLS_TCACHE	0xff
+
+typedef struct tc_bin_s {
+	void **objs;		/* the stack: objs[0 .. count) */
+	uint32_t count;
+	uint32_t cap;
+} tc_bin_t;
+
+typedef struct tcache_s {
+	atomic_uint in_op;	/* the owner is using the cache */
+	atomic_uint steal_req;	/* another thread wants it */
+	uint32_t index;		/* the owner's thread index */
+	uint32_t pad;
+	tc_bin_t bins[SC_NCLASSES];
+	void *slots[];
+} tcache_t;
+
+/* the capacity of class cls's stack */
+unsigned tcache_cap(unsigned cls);
+/* bytes a tcache needs */
+size_t tcache_bytes(void);
+/* sets up an empty cache in memory of tcache_bytes() */
+void tcache_init(tcache_t *tc, uint32_t index);
+
+/* ---- the owner's side of the handshake -------------------------------- */
+static inline void
+tc_enter(tcache_t *tc)
+{
+	if (TC_SEQ_CST) {
+		atomic_store(&tc->in_op, 1);
+	} else {
+		atomic_store_explicit(&tc->in_op, 1, memory_order_relaxed);
+		atomic_signal_fence(memory_order_seq_cst);
+	}
+}
+
+/* after tc_enter: true if a stealer wants the cache (then tc_exit, wait) */
+static inline bool
+tc_stolen(tcache_t *tc)
+{
+	if (TC_SEQ_CST)
+		return atomic_load(&tc->steal_req) != 0;
+	return atomic_load_explicit(&tc->steal_req, memory_order_acquire) != 0;
+}
+
+static inline void
+tc_exit(tcache_t *tc)
+{
+	if (TC_SEQ_CST) {
+		atomic_store(&tc->in_op, 0);
+	} else {
+		atomic_signal_fence(memory_order_seq_cst);
+		atomic_store_explicit(&tc->in_op, 0, memory_order_release);
+	}
+}
+
+/* ---- operations inside tc_enter/tc_exit (or with the cache stolen) ---- */
+/* refills the empty stack of cls and pops one; NULL if no room */
+void *tcache_refill(tcache_t *tc, unsigned cls, bin_t *bin, region_t *rg,
+		extents_t *ex);
+/* gives back all but keep objects of cls's stack; returns how many were
+ * refused as double frees */
+unsigned tcache_flush(tcache_t *tc, unsigned cls, unsigned keep, bin_t *bin,
+		region_t *rg, extents_t *ex);
+/* gives back everything; returns the objects given back */
+size_t tcache_flush_all(tcache_t *tc, bin_t *bins, region_t *rg,
+		extents_t *ex);
+
+#endif /* VM_TCACHE_H */

@@ -1,0 +1,353 @@
+/*
+ * tcache.c -- the threads' caches and their lifecycles: a thread's caches
+ * go back at exit; deleting a pool while other threads hold caches of it
+ * is safe; a full pool takes back what every thread's cache holds;
+ * vmem_check verifies cached objects; many pools from many threads; fork
+ * while four threads allocate.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "unit.h"
+#include "pool/vmem.h"
+
+static VMEM *
+region_pool(size_t size)
+{
+	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ck_assert_ptr_ne(m, MAP_FAILED);
+	VMEM *vmp = vmem_create_in_region(m, size);
+	ck_assert_ptr_nonnull(vmp);
+	return vmp;
+}
+
+static void
+region_pool_delete(VMEM *vmp, size_t size)
+{
+	vmem_delete(vmp);
+	munmap(vmp, size);
+}
+
+static uint64_t
+cached_objects(VMEM *vmp)
+{
+	uint64_t n = 0;
+	pool_caches_freeze(vmp);
+	for (uint32_t i = 1; i <= vmp->tc_top; i++) {
+		tcache_t *tc = atomic_load(&vmp->tcaches[i]);
+		for (unsigned c = 0; tc != NULL && c < SC_NCLASSES; c++)
+			n += tc->bins[c].count;
+	}
+	pool_caches_thaw(vmp);
+	return n;
+}
+
+/* fills this thread's cache: objects of every class, freed again */
+static void
+fill_cache(VMEM *vmp)
+{
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		void *p[64];
+		unsigned n = tcache_cap(c);
+		for (unsigned i = 0; i < n; i++)
+			ck_assert_ptr_nonnull(p[i] = vmem_malloc(vmp,
+					sc_table[c].size));
+		for (unsigned i = 0; i < n; i++)
+			vmem_free(vmp, p[i]);
+	}
+}
+
+static void *
+fill_and_exit(void *arg)
+{
+	fill_cache(arg);
+	return (void *)(uintptr_t)vm_tindex;
+}
+
+START_TEST(test_thread_exit_returns_cache)
+{
+	VMEM *vmp = region_pool(64 * TU_MIB);
+	pthread_t t;
+	void *idx;
+	ck_assert_int_eq(pthread_create(&t, NULL, fill_and_exit, vmp), 0);
+	ck_assert_int_eq(pthread_join(t, &idx), 0);
+	ck_assert_uint_ne((uintptr_t)idx, 0);
+	/* the cache is gone and its objects are back in their slabs */
+	ck_assert_ptr_null(atomic_load(&vmp->tcaches[(uintptr_t)idx]));
+	ck_assert_uint_eq(vmp->ncaches, 0);
+	ck_assert_uint_eq(cached_objects(vmp), 0);
+	for (unsigned c = 0; c < SC_NCLASSES; c++)
+		ck_assert_uint_eq(bin_curobjs(&vmp->bins[c]), 0);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	region_pool_delete(vmp, 64 * TU_MIB);
+}
+END_TEST
+
+struct two_pools {
+	VMEM *first, *second;
+	pthread_barrier_t *go;
+};
+
+static void *
+use_then_switch(void *arg)
+{
+	struct two_pools *tp = arg;
+	fill_cache(tp->first);
+	pthread_barrier_wait(tp->go);	/* main deletes the first pool */
+	pthread_barrier_wait(tp->go);	/* ... and makes the second */
+	fill_cache(tp->second);
+	for (int i = 0; i < 1000; i++)
+		vmem_free(tp->second, vmem_malloc(tp->second, 8 + i % 500));
+	return NULL;
+}
+
+/* threads keep caches of a pool that is deleted, and a new pool is made
+ * in the same memory: nothing stale is ever touched */
+START_TEST(test_delete_with_live_caches)
+{
+	size_t size = 64 * TU_MIB;
+	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(m, MAP_FAILED);
+	pthread_barrier_t go;
+	pthread_barrier_init(&go, NULL, 5);
+	struct two_pools tp = { vmem_create_in_region(m, size), NULL, &go };
+	ck_assert_ptr_nonnull(tp.first);
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, use_then_switch,
+				&tp), 0);
+	pthread_barrier_wait(&go);
+	ck_assert_uint_eq(tp.first->ncaches, 4);
+	vmem_delete(tp.first);
+	memset(m, 0x5c, size);		/* what was the pool is garbage now */
+	tp.second = vmem_create_in_region(m, size);
+	ck_assert_ptr_eq(tp.second, m);
+	ck_assert_uint_eq(tp.second->ncaches, 0);
+	pthread_barrier_wait(&go);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+	ck_assert_uint_eq(tp.second->ncaches, 0);	/* gone at exit */
+	ck_assert_int_eq(vmem_check(tp.second), 1);
+	vmem_delete(tp.second);
+	munmap(m, size);
+	pthread_barrier_destroy(&go);
+}
+END_TEST
+
+struct hoarder {
+	VMEM *vmp;
+	pthread_barrier_t *go;
+};
+
+static void *
+hoard(void *arg)
+{
+	struct hoarder *h = arg;
+	fill_cache(h->vmp);
+	pthread_barrier_wait(h->go);	/* cache full, thread idle */
+	pthread_barrier_wait(h->go);	/* main has filled the pool */
+	return NULL;
+}
+
+static size_t
+fill_pool(VMEM *vmp, size_t size)
+{
+	size_t n = 0;
+	while (vmem_malloc(vmp, size) != NULL)
+		n++;
+	ck_assert_int_eq(errno, ENOMEM);
+	return n;
+}
+
+/* a pool full from one thread's view is really full: the idle threads'
+ * cached objects are taken back before malloc says ENOMEM */
+START_TEST(test_exhaustion_takes_back_caches)
+{
+	/* the same pool twice: alone, and with three threads hoarding */
+	size_t alone, with_hoards;
+	VMEM *vmp = region_pool(VMEM_MIN_POOL);
+	vmem_free(vmp, vmem_malloc(vmp, 64));	/* this thread's cache */
+	alone = fill_pool(vmp, 4096);
+	region_pool_delete(vmp, VMEM_MIN_POOL);
+
+	vmp = region_pool(VMEM_MIN_POOL);
+	vmem_free(vmp, vmem_malloc(vmp, 64));
+	pthread_barrier_t go;
+	pthread_barrier_init(&go, NULL, 4);
+	struct hoarder h = { vmp, &go };
+	pthread_t t[3];
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, hoard, &h), 0);
+	pthread_barrier_wait(&go);
+	uint64_t hoarded = cached_objects(vmp);
+	with_hoards = fill_pool(vmp, 4096);
+	uint64_t left = cached_objects(vmp);
+	pthread_barrier_wait(&go);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	printf("tcache: 4 KiB objects in a full pool: %zu alone, %zu with 3 "
+			"idle threads that had %llu objects cached (%llu left)\n",
+			alone, with_hoards, (unsigned long long)hoarded,
+			(unsigned long long)left);
+	ck_assert_uint_gt(hoarded, 1000);	/* ~1000 pages of objects */
+	ck_assert_uint_eq(left, 0);
+	/* missing may be only the three caches' own pages, and for each a
+	 * 4 KiB slab (8 pages) that no longer fits beside it */
+	size_t cache_pages = VM_PAGES(tcache_bytes());
+	ck_assert_uint_ge(with_hoards + 3 * (cache_pages + 8), alone);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	region_pool_delete(vmp, VMEM_MIN_POOL);
+	pthread_barrier_destroy(&go);
+}
+END_TEST
+
+/* vmem_check finds an object cached twice and a cached object that is
+ * free in its slab */
+START_TEST(test_check_verifies_caches)
+{
+	VMEM *vmp = region_pool(64 * TU_MIB);
+	void *a = vmem_malloc(vmp, 100), *b = vmem_malloc(vmp, 100);
+	vmem_free(vmp, a);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	tcache_t *tc = atomic_load(&vmp->tcaches[vm_tindex]);
+	ck_assert_ptr_nonnull(tc);
+	tc_bin_t *bin = &tc->bins[sc_class(100)];
+	ck_assert_uint_ge(bin->count, 1);
+	bin->objs[bin->count++] = bin->objs[0];		/* cached twice */
+	ck_assert_int_eq(vmem_check(vmp), 0);
+	ck_assert_ptr_nonnull(strstr(vmem_errormsg(), "twice"));
+	bin->count--;
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	bin->objs[bin->count++] = (char *)b + 8;	/* not an object */
+	ck_assert_int_eq(vmem_check(vmp), 0);
+	bin->count--;
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	/* the marks the walk made are all gone */
+	vmem_free(vmp, b);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	region_pool_delete(vmp, 64 * TU_MIB);
+}
+END_TEST
+
+#define NPOOLS 8
+#define NTHREADS 8
+static VMEM *pools[NPOOLS];
+static _Atomic(void *) handoff[NPOOLS][64];
+
+static void *
+many_pools(void *arg)
+{
+	uint64_t x = (uintptr_t)arg * 2654435761u + 1;
+	for (int i = 0; i < 20000; i++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		unsigned p = (unsigned)(x % NPOOLS), s = (unsigned)(x >> 8) % 64;
+		void *old = atomic_exchange(&handoff[p][s], NULL);
+		if (old != NULL) {
+			ck_assert_uint_eq(*(unsigned char *)old, p);
+			vmem_free(pools[p], old);	/* often another's */
+		} else {
+			unsigned char *q = vmem_malloc(pools[p], 1 + x % 3000);
+			ck_assert_ptr_nonnull(q);
+			*q = (unsigned char)p;
+			if ((q = atomic_exchange(&handoff[p][s], q)) != NULL)
+				vmem_free(pools[p], q);
+		}
+	}
+	return NULL;
+}
+
+START_TEST(test_many_pools_many_threads)
+{
+	for (int p = 0; p < NPOOLS; p++)
+		pools[p] = region_pool(32 * TU_MIB);
+	pthread_t t[NTHREADS];
+	for (int i = 0; i < NTHREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, many_pools,
+				(void *)(uintptr_t)i), 0);
+	for (int i = 0; i < NTHREADS; i++)
+		pthread_join(t[i], NULL);
+	for (int p = 0; p < NPOOLS; p++) {
+		ck_assert_int_eq(vmem_check(pools[p]), 1);
+		ck_assert_uint_eq(pools[p]->ncaches, 0);	/* all exited */
+		for (int s = 0; s < 64; s++)
+			vmem_free(pools[p], atomic_exchange(&handoff[p][s], NULL));
+		/* nothing is in use but what this thread's cache holds */
+		uint64_t in_use = 0;
+		for (unsigned c = 0; c < SC_NCLASSES; c++)
+			in_use += bin_curobjs(&pools[p]->bins[c]);
+		ck_assert_uint_eq(in_use, cached_objects(pools[p]));
+		ck_assert_int_eq(vmem_check(pools[p]), 1);
+		region_pool_delete(pools[p], 32 * TU_MIB);
+	}
+}
+END_TEST
+
+static atomic_int stop;
+
+static void *
+allocate_until_stopped(void *arg)
+{
+	VMEM *vmp = arg;
+	void *keep[32] = { 0 };
+	for (unsigned i = 0; !atomic_load(&stop); i++) {
+		vmem_free(vmp, keep[i % 32]);
+		keep[i % 32] = vmem_malloc(vmp, 8 + (i * 37) % 4000);
+	}
+	for (int i = 0; i < 32; i++)
+		vmem_free(vmp, keep[i]);
+	return NULL;
+}
+
+/* 100 forks while four threads allocate: each child allocates, checks
+ * its pool and exits cleanly; nothing hangs */
+START_TEST(test_fork_while_four_threads_allocate)
+{
+	VMEM *vmp = region_pool(64 * TU_MIB);
+	atomic_store(&stop, 0);
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL,
+				allocate_until_stopped, vmp), 0);
+	int rounds = TU_SANITIZED ? 20 : 100;
+	for (int r = 0; r < rounds; r++) {
+		pid_t pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			alarm(20);
+			void *p[1000];
+			for (int i = 0; i < 1000; i++)
+				if ((p[i] = vmem_malloc(vmp, 1 + i * 13 % 5000)) == NULL)
+					_exit(2);
+			for (int i = 0; i < 1000; i++)
+				vmem_free(vmp, p[i]);
+			_exit(vmem_check(vmp) == 1 ? 0 : 3);
+		}
+		int status;
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+				"round %d: child status %#x", r, status);
+	}
+	atomic_store(&stop, 1);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	region_pool_delete(vmp, 64 * TU_MIB);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("tcache");
+	TCase *tc = tu_tcase(s, "lifecycle", 120);
+	tcase_add_test(tc, test_thread_exit_returns_cache);
+	tcase_add_test(tc, test_delete_with_live_caches);
+	tcase_add_test(tc, test_exhaustion_takes_back_caches);
+	tcase_add_test(tc, test_check_verifies_caches);
+	tcase_add_test(tc, test_many_pools_many_threads);
+	tcase_add_test(tc, test_fork_while_four_threads_allocate);
+	return tu_run(s);
+}
