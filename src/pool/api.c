@@ -98,7 +98,8 @@ pool_object_run(VMEM *vmp, const void *ptr)
 			return run;
 		if (run->kind == RUN_LARGE && region_run_page(rg, run) == page &&
 				((uintptr_t)ptr & VM_PAGE_MASK) == 0 &&
-				run->cls != RUN_CLS_TCACHE)
+				run->cls != RUN_CLS_TCACHE &&
+				run->cls != RUN_CLS_CACHED)
 			return run;
 	}
 	vm_err("%p is not the start of a live object of pool %p", ptr,
@@ -144,11 +145,45 @@ object_free(VMEM *vmp, run_t *run, void *ptr)
 	return false;
 }
 
+/* a large object from this thread's cache of runs, or NULL */
+static void *
+large_cached_alloc(VMEM *vmp, size_t size)
+{
+	if (size > (size_t)TC_LARGE_MAX_PAGES << VM_PAGE_SHIFT)
+		return NULL;
+	tcache_t *tc = cache_enter(vmp);
+	if (tc == NULL)
+		return NULL;
+	run_t *run = tcache_large_pop(tc, &vmp->region,
+			(uint32_t)VM_PAGES(size));
+	tc_exit(tc);
+	return run == NULL ? NULL :
+			region_addr(&vmp->region, region_run_page(&vmp->region, run));
+}
+
+/* a large run into this thread's cache; false if it did not go there */
+static bool
+large_cached_free(VMEM *vmp, run_t *run)
+{
+	if (run->npages < TC_LARGE_MIN_PAGES || run->npages > TC_LARGE_MAX_PAGES)
+		return false;
+	tcache_t *tc = cache_enter(vmp);
+	if (tc == NULL)
+		return false;
+	bool cached = tcache_large_push(tc, &vmp->region, run);
+	tc_exit(tc);
+	return cached;
+}
+
 /* vmem_malloc when the cache had no object, or size is large */
 VM_NOINLINE static void *
 malloc_slow(VMEM *vmp, size_t size)
 {
-	void *p = pool_alloc(vmp, size);
+	void *p = NULL;
+	if (size > SC_SMALL_MAX && vm_log_level() < 4)
+		p = large_cached_alloc(vmp, size);
+	if (p == NULL)
+		p = pool_alloc(vmp, size);
 	vm_log(4, "vmp %p size %zu -> %p", (void *)vmp, size, p);
 	return vm_likely(p != NULL) ? p : out_of_memory(size);
 }
@@ -220,6 +255,8 @@ free_slow(VMEM *vmp, void *ptr)
 	unsigned idx;
 	if (run->kind == RUN_SLAB && slab_index(&vmp->region, run, ptr, &idx) &&
 			cache_free(vmp, run, idx, ptr))
+		return;
+	if (run->kind == RUN_LARGE && large_cached_free(vmp, run))
 		return;
 	object_free(vmp, run, ptr);
 }

@@ -34,6 +34,7 @@ struct walk {
 	uint64_t nfree_runs, nlarge;
 	uint64_t tree_nodes;
 	uint64_t cached;	/* objects in the threads' caches */
+	uint64_t cached_runs;	/* large runs marked cached, in the tiling */
 	uint32_t slabs[SC_NCLASSES];
 	uint32_t empty[SC_NCLASSES];
 	uint64_t objs[SC_NCLASSES];
@@ -68,10 +69,12 @@ check_slab(struct walk *w, uint32_t page, const run_t *run)
 	if (run->cls >= SC_NCLASSES)
 		return corrupt("slab at page %u has class %u", page, run->cls);
 	const sc_info_t *sc = &sc_table[run->cls];
-	if (run->npages != sc->npages)
-		return corrupt("slab at page %u of class %u has %u pages, not %u",
-				page, run->cls, run->npages, sc->npages);
-	if (run->nobjs != sc->nobjs || run->size != sc->size ||
+	unsigned nobjs = slab_nobjs(run->cls, run->npages);
+	if (run->npages > sc->npages || nobjs == 0)
+		return corrupt("slab at page %u of class %u has %u pages, not "
+				"1 object's worth to %u", page, run->cls,
+				run->npages, sc->npages);
+	if (run->nobjs != nobjs || run->size != sc->size ||
 			run->recip != sc->recip)
 		return corrupt("slab at page %u: its copy of the class geometry "
 				"(%u objects of %u bytes) differs from class %u",
@@ -79,21 +82,20 @@ check_slab(struct walk *w, uint32_t page, const run_t *run)
 	unsigned bits = 0;
 	for (unsigned i = 0; i < SLAB_MAX_OBJS / 64; i++)
 		bits += (unsigned)__builtin_popcountll(run->bitmap[i]);
-	for (unsigned i = sc->nobjs; i < SLAB_MAX_OBJS; i++)
+	for (unsigned i = nobjs; i < SLAB_MAX_OBJS; i++)
 		if (slab_obj_is_free(run, i))
 			return corrupt("slab at page %u marks object %u free "
-					"beyond its %u objects", page, i, sc->nobjs);
-	if (run->nfree > sc->nobjs || bits != run->nfree)
+					"beyond its %u objects", page, i, nobjs);
+	if (run->nfree > nobjs || bits != run->nfree)
 		return corrupt("slab at page %u counts %u free objects, its "
-				"bitmap %u, of %u", page, run->nfree, bits,
-				sc->nobjs);
+				"bitmap %u, of %u", page, run->nfree, bits, nobjs);
 	if ((run->nfree > 0) != (run->in_list != 0))
 		return corrupt("slab at page %u with %u free objects is%s on "
 				"its bin's list", page, run->nfree,
 				run->in_list ? "" : " not");
 	w->slabs[run->cls]++;
-	w->objs[run->cls] += sc->nobjs - run->nfree;
-	if (run->nfree == sc->nobjs)
+	w->objs[run->cls] += nobjs - run->nfree;
+	if (run->nfree == nobjs)
 		w->empty[run->cls]++;
 	w->slab_pages += run->npages;
 	return true;
@@ -163,6 +165,7 @@ check_runs(struct walk *w)
 		case RUN_LARGE:
 			w->large_pages += run->npages;
 			w->nlarge++;
+			w->cached_runs += run->cls == RUN_CLS_CACHED;
 			break;
 		case RUN_SLAB:
 			if (!check_slab(w, page, run))
@@ -271,6 +274,40 @@ check_cached(struct walk *w, void *obj, unsigned cls, bool mark, bool restore)
 	return true;
 }
 
+/* the large runs a cache holds: each marked cached, of its bucket */
+static bool
+check_cached_runs(struct walk *w, const tcache_t *tc, uint64_t *count)
+{
+	const region_t *rg = &w->vmp->region;
+	uint64_t bytes = 0;
+	for (unsigned k = 0; k < TC_LBUCKETS; k++) {
+		const tc_bin_t *b = &tc->lbins[k];
+		if (b->count > b->cap)
+			return corrupt("cache %u, large bucket %u: %u of %u runs",
+					tc->index, k, b->count, b->cap);
+		for (uint32_t i = 0; i < b->count; i++) {
+			const void *a = b->objs[i];
+			const run_t *run = region_has_data(rg, a) ?
+					region_lookup(rg, region_page(rg, a)) : NULL;
+			if (run == NULL || run->kind != RUN_LARGE ||
+					region_addr(rg, region_run_page(rg, run)) != a ||
+					run->cls != RUN_CLS_CACHED ||
+					tc_lbucket(run->npages) != k)
+				return corrupt("cache %u holds %p in large bucket "
+						"%u: not a cached run of it", tc->index,
+						a, k);
+			bytes += (uint64_t)run->npages << VM_PAGE_SHIFT;
+		}
+		*count += b->count;
+	}
+	if (bytes != tc->large_bytes || bytes > tc->large_budget)
+		return corrupt("cache %u: large runs of %llu bytes, counted %llu, "
+				"budget %llu", tc->index, (unsigned long long)bytes,
+				(unsigned long long)tc->large_bytes,
+				(unsigned long long)tc->large_budget);
+	return true;
+}
+
 /*
  * Every cached object (caches frozen, bins locked): pass 1 checks and
  * marks them, pass 2 restores the marks of those pass 1 got through.
@@ -279,7 +316,7 @@ static bool
 check_caches(struct walk *w)
 {
 	VMEM *vmp = w->vmp;
-	uint64_t marked = 0, todo = 0;
+	uint64_t marked = 0, todo = 0, runs = 0;
 	bool ok = true;
 	for (int pass = 0; pass < 2; pass++) {
 		uint64_t seen = 0;
@@ -290,6 +327,8 @@ check_caches(struct walk *w)
 			if (tc == NULL)
 				continue;
 			ncaches++;
+			if (pass == 0 && ok && !check_cached_runs(w, tc, &runs))
+				ok = false;
 			for (unsigned c = 0; c < SC_NCLASSES; c++) {
 				tc_bin_t *b = &tc->bins[c];
 				if (pass == 0 && ok && (b->count > b->cap ||
@@ -323,6 +362,11 @@ check_caches(struct walk *w)
 			if (ok && ncaches != vmp->ncaches)
 				ok = corrupt("%u caches found, %u counted",
 						ncaches, vmp->ncaches);
+			if (ok && runs != w->cached_runs)
+				ok = corrupt("%llu large runs are marked cached, "
+						"the caches hold %llu",
+						(unsigned long long)w->cached_runs,
+						(unsigned long long)runs);
 		}
 	}
 	return ok;

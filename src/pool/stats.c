@@ -26,6 +26,7 @@ struct snapshot {
 	uint32_t leaves_used;	/* page-map leaves installed */
 	uint32_t ncaches;	/* threads with a cache of this pool */
 	uint64_t cached_objs, cached_bytes;
+	uint64_t cached_large;	/* bytes of large runs in the caches */
 	struct {
 		uint32_t nslabs, nempty;
 		uint64_t curobjs, nmalloc, nfree, nslabs_made;
@@ -44,6 +45,7 @@ count_cached(VMEM *vmp, struct snapshot *s)
 				memory_order_relaxed);
 		if (tc == NULL)
 			continue;
+		s->cached_large += tc->large_bytes;
 		for (unsigned c = 0; c < SC_NCLASSES; c++) {
 			s->bins[c].cached += tc->bins[c].count;
 			s->cached_objs += tc->bins[c].count;
@@ -126,11 +128,12 @@ print_merged(VMEM *vmp, const struct snapshot *s)
 			s->ex.large_pages) << VM_PAGE_SHIFT),
 			(unsigned long long)(s->ex.slab_pages << VM_PAGE_SHIFT),
 			(unsigned long long)large);
-	vm_outf("  free: %llu bytes, and %llu bytes in %llu objects in the "
-			"caches of %u threads\n",
+	vm_outf("  free: %llu bytes, and in the caches of %u threads %llu "
+			"bytes in %llu small objects and %llu bytes of large runs\n",
 			(unsigned long long)(s->ex.free_pages << VM_PAGE_SHIFT),
-			(unsigned long long)s->cached_bytes,
-			(unsigned long long)s->cached_objs, s->ncaches);
+			s->ncaches, (unsigned long long)s->cached_bytes,
+			(unsigned long long)s->cached_objs,
+			(unsigned long long)s->cached_large);
 	vm_outf("  metadata: %llu bytes (page map leaves in use: %u)\n",
 			(unsigned long long)rg->data_first << VM_PAGE_SHIFT,
 			s->leaves_used);

@@ -106,7 +106,11 @@ pool_tcache(VMEM *vmp)
 	if (run == NULL)
 		return NULL;	/* no room: this thread goes uncached */
 	tc = region_addr(&vmp->region, region_run_page(&vmp->region, run));
-	tcache_init(tc, idx);
+	/* large runs cached by one thread: at most 1/32 of the pool, 8 MiB */
+	uint64_t budget = vmp->region.size / 32;
+	if (budget > ((uint64_t)8 << 20))
+		budget = (uint64_t)8 << 20;
+	tcache_init(tc, idx, budget);
 	vm_lock(&vmp->tc_lock);
 	run->cls = RUN_CLS_TCACHE;
 	if (idx > vmp->tc_top)

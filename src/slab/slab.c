@@ -11,9 +11,9 @@ void
 slab_init(run_t *run, unsigned cls)
 {
 	const sc_info_t *sc = &sc_table[cls];
-	unsigned nobjs = sc->nobjs;
+	unsigned nobjs = slab_nobjs(cls, run->npages);
 	run->cls = (uint8_t)cls;
-	run->nobjs = sc->nobjs;
+	run->nobjs = (uint16_t)nobjs;
 	run->size = sc->size;
 	run->recip = sc->recip;
 	run->nfree = (uint16_t)nobjs;

@@ -8,7 +8,8 @@
  *   16 32 48 ... 128 | 144 160 ... 256 | 288 320 ... 512 | ... | ... 16384
  *
  * A slab (slab.c) is a RUN_SLAB run of a few pages cut into objects of one
- * class; its run record holds a bitmap, one bit per object (set = free), so
+ * class (shorter than the class's usual slab when the pool is nearly
+ * full); its run record holds a bitmap, one bit per object (set = free), so
  * object memory holds no allocator data, a double free is caught, and a
  * pointer into the middle of an object is refused.
  *
@@ -70,7 +71,19 @@ sc_class_size(unsigned cls)
 }
 
 /* ---- slab.c: one slab, caller holds its bin's lock -------------------- */
+/* sets up run (its npages set) as an empty slab of class cls */
 void slab_init(run_t *run, unsigned cls);
+
+/* the objects a slab of class cls and npages pages holds: the class's
+ * count, or fewer in a short slab made when the pool is nearly full */
+static inline unsigned
+slab_nobjs(unsigned cls, uint32_t npages)
+{
+	const sc_info_t *sc = &sc_table[cls];
+	if (npages >= sc->npages)
+		return sc->nobjs;
+	return (unsigned)(((size_t)npages << VM_PAGE_SHIFT) / sc->size);
+}
 
 /*
  * Bitmap words are written only under the bin lock, but read without it by

@@ -18,17 +18,30 @@ tcache_cap(unsigned cls)
 	return n < 4 ? 4 : n > 64 ? 64 : n;
 }
 
+/* about 512 KiB of runs per bucket (by its longest run), 1 to 8 of them */
+unsigned
+tcache_lcap(unsigned k)
+{
+	uint32_t longest = TC_LARGE_MAX_PAGES;
+	while (longest > TC_LARGE_MIN_PAGES && tc_lbucket(longest) != k)
+		longest--;
+	unsigned n = 128 / longest;	/* 128 pages = 512 KiB */
+	return n < 1 ? 1 : n > 8 ? 8 : n;
+}
+
 size_t
 tcache_bytes(void)
 {
 	size_t slots = 0;
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
 		slots += tcache_cap(c);
+	for (unsigned k = 0; k < TC_LBUCKETS; k++)
+		slots += tcache_lcap(k);
 	return sizeof(tcache_t) + slots * sizeof(void *);
 }
 
 void
-tcache_init(tcache_t *tc, uint32_t index)
+tcache_init(tcache_t *tc, uint32_t index, uint64_t large_budget)
 {
 	atomic_init(&tc->in_op, 0);
 	atomic_init(&tc->steal_req, 0);
@@ -41,6 +54,14 @@ tcache_init(tcache_t *tc, uint32_t index)
 		tc->bins[c].cap = tcache_cap(c);
 		slot += tc->bins[c].cap;
 	}
+	for (unsigned k = 0; k < TC_LBUCKETS; k++) {
+		tc->lbins[k].objs = slot;
+		tc->lbins[k].count = 0;
+		tc->lbins[k].cap = tcache_lcap(k);
+		slot += tc->lbins[k].cap;
+	}
+	tc->large_bytes = 0;
+	tc->large_budget = large_budget;
 }
 
 void *
@@ -79,5 +100,16 @@ tcache_flush_all(tcache_t *tc, bin_t *bins, region_t *rg, extents_t *ex)
 		n += tc->bins[c].count;
 		tcache_flush(tc, c, 0, &bins[c], rg, ex);
 	}
+	for (unsigned k = 0; k < TC_LBUCKETS; k++) {
+		tc_bin_t *b = &tc->lbins[k];
+		for (uint32_t i = 0; i < b->count; i++) {
+			run_t *run = region_run(rg, region_page(rg, b->objs[i]));
+			run->cls = 0;
+			extents_free(ex, rg, run);
+		}
+		n += b->count;
+		b->count = 0;
+	}
+	tc->large_bytes = 0;
 	return n;
 }

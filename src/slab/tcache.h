@@ -47,8 +47,29 @@
 /* thread indices are 1..TC_MAX_THREADS; 0 means "no cache" */
 #define TC_MAX_THREADS	1024
 
-/* the run record's cls of a large run holding a tcache (not an object) */
+/* the run record's cls of a large run holding a tcache (not an object),
+ * and of a large object that sits in a cache (free for the program) */
 #define RUN_CLS_TCACHE	0xff
+#define RUN_CLS_CACHED	0xfe
+
+/*
+ * Large objects up to TC_LARGE_MAX_PAGES pages are cached too, as whole
+ * runs, in buckets by length: one bucket per length up to 16 pages, then
+ * 8 per doubling. A run serves any request of its bucket it is long
+ * enough for.
+ */
+#define TC_LARGE_MIN_PAGES	5	/* the first length above SC_SMALL_MAX */
+#define TC_LARGE_MAX_PAGES	64	/* 256 KiB */
+#define TC_LBUCKETS		28
+
+static inline unsigned
+tc_lbucket(uint32_t npages)
+{
+	if (npages <= 16)
+		return npages - TC_LARGE_MIN_PAGES;
+	unsigned k = vm_log2(npages - 1);	/* 4 or 5 */
+	return 12 + (k - 4) * 8 + (unsigned)((npages - 1) >> (k - 3)) - 8;
+}
 
 typedef struct tc_bin_s {
 	void **objs;		/* the stack: objs[0 .. count) */
@@ -62,6 +83,9 @@ typedef struct tcache_s {
 	uint32_t index;		/* the owner's thread index */
 	uint32_t pad;
 	tc_bin_t bins[SC_NCLASSES];
+	tc_bin_t lbins[TC_LBUCKETS];	/* large runs, by length */
+	uint64_t large_bytes;	/* bytes of the cached large runs */
+	uint64_t large_budget;	/* at most this many */
 	void *slots[];
 } tcache_t;
 
@@ -69,8 +93,11 @@ typedef struct tcache_s {
 unsigned tcache_cap(unsigned cls);
 /* bytes a tcache needs */
 size_t tcache_bytes(void);
-/* sets up an empty cache in memory of tcache_bytes() */
-void tcache_init(tcache_t *tc, uint32_t index);
+/* the capacity of large bucket k */
+unsigned tcache_lcap(unsigned k);
+/* sets up an empty cache in memory of tcache_bytes(); large runs cached
+ * stay under large_budget bytes */
+void tcache_init(tcache_t *tc, uint32_t index, uint64_t large_budget);
 
 /* ---- the owner's side of the handshake -------------------------------- */
 static inline void
@@ -115,5 +142,37 @@ unsigned tcache_flush(tcache_t *tc, unsigned cls, unsigned keep, bin_t *bin,
 /* gives back everything; returns the objects given back */
 size_t tcache_flush_all(tcache_t *tc, bin_t *bins, region_t *rg,
 		extents_t *ex);
+
+/* a cached large run of at least npages (5..64), or NULL */
+static inline run_t *
+tcache_large_pop(tcache_t *tc, region_t *rg, uint32_t npages)
+{
+	tc_bin_t *b = &tc->lbins[tc_lbucket(npages)];
+	if (b->count == 0)
+		return NULL;
+	void *addr = b->objs[b->count - 1];
+	run_t *run = region_run(rg, region_page(rg, addr));
+	if (run->npages < npages)
+		return NULL;
+	b->count--;
+	tc->large_bytes -= (uint64_t)run->npages << VM_PAGE_SHIFT;
+	run->cls = 0;
+	return run;
+}
+
+/* caches the large run (5..64 pages); false if its bucket or the budget
+ * is full (then the caller frees it) */
+static inline bool
+tcache_large_push(tcache_t *tc, region_t *rg, run_t *run)
+{
+	tc_bin_t *b = &tc->lbins[tc_lbucket(run->npages)];
+	uint64_t bytes = (uint64_t)run->npages << VM_PAGE_SHIFT;
+	if (b->count == b->cap || tc->large_bytes + bytes > tc->large_budget)
+		return false;
+	run->cls = RUN_CLS_CACHED;
+	b->objs[b->count++] = region_addr(rg, region_run_page(rg, run));
+	tc->large_bytes += bytes;
+	return true;
+}
 
 #endif /* VM_TCACHE_H */

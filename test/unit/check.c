@@ -23,7 +23,7 @@ setup(void)
 	for (int i = 0; i < 64; i++)
 		small[i] = vmem_malloc(vmp, 100);
 	for (int i = 0; i < 8; i++)
-		large[i] = vmem_malloc(vmp, 100000);
+		large[i] = vmem_malloc(vmp, 300000);	/* above the cached sizes */
 	/* holes: some free slab objects, some free extents */
 	for (int i = 0; i < 64; i += 3)
 		vmem_free(vmp, small[i]);
