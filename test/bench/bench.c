@@ -1,7 +1,7 @@
 /*
  * bench.c -- the throughput and capacity benchmark of libvmem.
  *
- *   bench throughput --alloc vmem|system --workload small|mixed
+ *   bench throughput --alloc vmem|system|memkind --workload small|mixed
  *                    [--threads N] [--cross] [--steps N] [--slots N]
  *                    [--reps N] [--max-seconds S] [--dir DIR]
  *                    [--pool-size BYTES] [--label NAME] [--expect-lib SUBSTR]
@@ -55,6 +55,7 @@ enum workload { WL_SMALL, WL_MIXED };
 struct config {
 	const char *mode;	/* "throughput" or "capacity" */
 	bool use_vmem;
+	bool use_memkind;
 	enum workload workload;
 	unsigned threads;
 	bool cross;
@@ -142,11 +143,45 @@ pick_size(enum workload wl, uint64_t r)
 	return wl == WL_SMALL ? size_small(r) : size_mixed(r);
 }
 
-/* the allocator under test: a pool, or malloc() when vmp is NULL */
+/*
+ * memkind's PMEM kind (Debian libmemkind0), the other file-backed heap:
+ * loaded with dlopen for "--alloc memkind", so that building the
+ * benchmark does not need it.
+ */
+static void *mk_kind;
+static void *(*mk_malloc)(void *kind, size_t size);
+static void (*mk_free)(void *kind, void *ptr);
+
+static void
+memkind_load(const char *dir, size_t size)
+{
+	void *lib = dlopen("libmemkind.so.0", RTLD_NOW);
+	if (lib == NULL)
+		die("--alloc memkind: cannot load libmemkind.so.0");
+	int (*create)(const char *, size_t, void **) =
+			(int (*)(const char *, size_t, void **))dlsym(lib,
+			"memkind_create_pmem");
+	mk_malloc = (void *(*)(void *, size_t))dlsym(lib, "memkind_malloc");
+	mk_free = (void (*)(void *, void *))dlsym(lib, "memkind_free");
+	if (create == NULL || mk_malloc == NULL || mk_free == NULL)
+		die("--alloc memkind: libmemkind lacks the PMEM kind functions");
+	int err = create(dir, size, &mk_kind);
+	if (err != 0 || mk_kind == NULL) {
+		fprintf(stderr, "bench: memkind_create_pmem(%s, %zu): %d\n",
+				dir, size, err);
+		exit(2);
+	}
+}
+
+/* the allocator under test: a pool, memkind, or malloc() */
 static inline void *
 obj_alloc(VMEM *vmp, size_t size)
 {
-	return vmp != NULL ? vmem_malloc(vmp, size) : malloc(size);
+	if (vmp != NULL)
+		return vmem_malloc(vmp, size);
+	if (mk_kind != NULL)
+		return mk_malloc(mk_kind, size);
+	return malloc(size);
 }
 
 static inline void
@@ -154,6 +189,8 @@ obj_free(VMEM *vmp, void *p)
 {
 	if (vmp != NULL)
 		vmem_free(vmp, p);
+	else if (mk_kind != NULL)
+		mk_free(mk_kind, p);
 	else
 		free(p);
 }
@@ -468,14 +505,17 @@ static int
 cmd_throughput(const struct config *c)
 {
 	const char *wl = workload_name(c);
-	const char *lib = c->use_vmem ? "libvmem" : malloc_provider();
+	const char *lib = c->use_vmem ? "libvmem" : c->use_memkind ?
+			"libmemkind" : malloc_provider();
 	struct rep_result best = { 1, 0, 0, 0, 0 };
 	double worst = 0, spent = 0;
 	uint64_t failed_total = 0;
 	unsigned reps_done = 0, truncated = 0;
 	int status = 0;
 
-	if (!c->use_vmem && c->expect_lib != NULL &&
+	if (c->use_memkind)
+		memkind_load(c->dir, c->pool_size);
+	if (!c->use_vmem && !c->use_memkind && c->expect_lib != NULL &&
 			strstr(lib, c->expect_lib) == NULL) {
 		fprintf(stderr, "bench: malloc() comes from %s, expected %s: "
 				"LD_PRELOAD did not take effect\n",
@@ -664,7 +704,7 @@ static _Noreturn void
 usage(void)
 {
 	fprintf(stderr,
-"usage: bench throughput --alloc vmem|system --workload small|mixed\n"
+"usage: bench throughput --alloc vmem|system|memkind --workload small|mixed\n"
 "             [--threads N] [--cross] [--steps N] [--slots N] [--reps N]\n"
 "             [--max-seconds S] [--dir DIR] [--pool-size BYTES]\n"
 "             [--label NAME] [--expect-lib SUBSTRING]\n"
@@ -696,9 +736,11 @@ parse_option(struct config *c, int opt, const char *arg)
 {
 	switch (opt) {
 	case 'a':
-		if (strcmp(arg, "vmem") != 0 && strcmp(arg, "system") != 0)
+		if (strcmp(arg, "vmem") != 0 && strcmp(arg, "system") != 0 &&
+				strcmp(arg, "memkind") != 0)
 			usage();
 		c->use_vmem = strcmp(arg, "vmem") == 0;
+		c->use_memkind = strcmp(arg, "memkind") == 0;
 		break;
 	case 'w':
 		if (strcmp(arg, "small") != 0 && strcmp(arg, "mixed") != 0)
