@@ -27,6 +27,7 @@ struct snapshot {
 	uint32_t ncaches;	/* threads with a cache of this pool */
 	uint64_t cached_objs, cached_bytes;
 	uint64_t cached_large;	/* bytes of large runs in the caches */
+	uint64_t cached_runs;	/* and how many */
 	struct {
 		uint32_t nslabs, nempty;
 		uint64_t curobjs, nmalloc, nfree, nslabs_made;
@@ -46,6 +47,8 @@ count_cached(VMEM *vmp, struct snapshot *s)
 		if (tc == NULL)
 			continue;
 		s->cached_large += tc->large_bytes;
+		for (unsigned k = 0; k < TC_LBUCKETS; k++)
+			s->cached_runs += tc->lbins[k].count;
 		for (unsigned c = 0; c < SC_NCLASSES; c++) {
 			s->bins[c].cached += tc->bins[c].count;
 			s->cached_objs += tc->bins[c].count;
@@ -110,19 +113,30 @@ print_general(VMEM *vmp)
 			SC_NCLASSES, SC_SMALL_MAX);
 }
 
+/* a - b, or 0: the parts of a snapshot are read a moment apart */
+static uint64_t
+minus(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
 static void
 print_merged(VMEM *vmp, const struct snapshot *s)
 {
 	const region_t *rg = &vmp->region;
-	uint64_t large = s->ex.large_pages << VM_PAGE_SHIFT;
+	/* the caches' own runs and the large runs they hold are not in use */
+	uint64_t cache_bytes = (uint64_t)s->ncaches *
+			VM_PAGES(tcache_bytes()) * VM_PAGE;
+	uint64_t large = minus(s->ex.large_pages << VM_PAGE_SHIFT,
+			cache_bytes + s->cached_large);
+	uint64_t nlarge = minus(s->ex.nlarge, s->ncaches + s->cached_runs);
 	vm_out("Merged statistics:\n");
 	vm_outf("  allocated: %llu bytes (small %llu in %llu objects, "
 			"large %llu in %llu objects)\n",
 			(unsigned long long)(s->small_bytes + large),
 			(unsigned long long)s->small_bytes,
 			(unsigned long long)s->small_objs,
-			(unsigned long long)large,
-			(unsigned long long)s->ex.nlarge);
+			(unsigned long long)large, (unsigned long long)nlarge);
 	vm_outf("  active: %llu bytes (slabs %llu, large %llu)\n",
 			(unsigned long long)((s->ex.slab_pages +
 			s->ex.large_pages) << VM_PAGE_SHIFT),
@@ -134,9 +148,10 @@ print_merged(VMEM *vmp, const struct snapshot *s)
 			s->ncaches, (unsigned long long)s->cached_bytes,
 			(unsigned long long)s->cached_objs,
 			(unsigned long long)s->cached_large);
-	vm_outf("  metadata: %llu bytes (page map leaves in use: %u)\n",
+	vm_outf("  metadata: %llu bytes (page map leaves in use: %u), thread "
+			"caches: %llu bytes\n",
 			(unsigned long long)rg->data_first << VM_PAGE_SHIFT,
-			s->leaves_used);
+			s->leaves_used, (unsigned long long)cache_bytes);
 }
 
 static void
