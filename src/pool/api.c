@@ -273,12 +273,16 @@ vmem_free(VMEM *vmp, void *ptr)
 	region_t *rg = &vmp->region;
 	tcache_t *tc = atomic_load_explicit(&vmp->tcaches[vm_tindex],
 			memory_order_relaxed);
-	if (vm_unlikely(!region_has_data(rg, ptr)) || vm_unlikely(tc == NULL) ||
+	/* pages of the metadata carry no page map entry: the kind test
+	 * below turns them away, so the range test is the whole region */
+	uintptr_t off = (uintptr_t)ptr - rg->base;
+	if (vm_unlikely(off >= rg->size) || vm_unlikely(tc == NULL) ||
 			vm_log_level() >= 4) {
 		free_slow(vmp, ptr);
 		return;
 	}
-	uint64_t e = pagemap_get(&rg->pagemap, region_page(rg, ptr));
+	uint64_t e = pagemap_get(&rg->pagemap,
+			(uint32_t)(off >> VM_PAGE_SHIFT));
 	run_t *run = pagemap_entry_run(e);
 	unsigned idx;
 	if (vm_unlikely(pagemap_entry_kind(e) != RUN_SLAB) ||

@@ -75,7 +75,7 @@ check_slab(struct walk *w, uint32_t page, const run_t *run)
 				"1 object's worth to %u", page, run->cls,
 				run->npages, sc->npages);
 	if (run->nobjs != nobjs || run->size != sc->size ||
-			run->recip != sc->recip)
+			run->recip != sc->recip || run->page != page)
 		return corrupt("slab at page %u: its copy of the class geometry "
 				"(%u objects of %u bytes) differs from class %u",
 				page, run->nobjs, run->size, run->cls);

@@ -88,7 +88,7 @@ add_slab(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
 	}
 	if (run == NULL)
 		return false;
-	slab_init(run, cls);
+	slab_init(rg, run, cls);
 	list_push_tail(bin, rg, run);
 	bin->nslabs++;
 	bin->nempty++;

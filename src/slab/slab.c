@@ -8,7 +8,7 @@
 #include "slab/slab.h"
 
 void
-slab_init(run_t *run, unsigned cls)
+slab_init(const region_t *rg, run_t *run, unsigned cls)
 {
 	const sc_info_t *sc = &sc_table[cls];
 	unsigned nobjs = slab_nobjs(cls, run->npages);
@@ -16,6 +16,7 @@ slab_init(run_t *run, unsigned cls)
 	run->nobjs = (uint16_t)nobjs;
 	run->size = sc->size;
 	run->recip = sc->recip;
+	run->page = region_run_page(rg, run);
 	run->nfree = (uint16_t)nobjs;
 	run->in_list = 0;
 	run->u.list.prev = 0;

@@ -72,7 +72,7 @@ sc_class_size(unsigned cls)
 
 /* ---- slab.c: one slab, caller holds its bin's lock -------------------- */
 /* sets up run (its npages set) as an empty slab of class cls */
-void slab_init(run_t *run, unsigned cls);
+void slab_init(const region_t *rg, run_t *run, unsigned cls);
 
 /* the objects a slab of class cls and npages pages holds: the class's
  * count, or fewer in a short slab made when the pool is nearly full */
@@ -127,7 +127,7 @@ slab_put(run_t *run, unsigned idx)
 static inline uintptr_t
 slab_start(const region_t *rg, const run_t *run)
 {
-	return (uintptr_t)region_addr(rg, region_run_page(rg, run));
+	return (uintptr_t)region_addr(rg, run->page);
 }
 
 /* the index of the object ptr points to; false if ptr is not the start

@@ -14,7 +14,7 @@ START_TEST(test_slab_take_put)
 		run_t *run = extents_alloc(&b.ex, &b.rg, sc->npages, VM_PAGE,
 				RUN_SLAB);
 		ck_assert_ptr_nonnull(run);
-		slab_init(run, c);
+		slab_init(&b.rg, run, c);
 		ck_assert_uint_eq(run->nfree, sc->nobjs);
 		unsigned seen = 0;
 		for (unsigned i = 0; i < sc->nobjs; i++) {
@@ -49,7 +49,7 @@ START_TEST(test_slab_index_tail)
 	unsigned c = sc_class(3000);
 	const sc_info_t *sc = &sc_table[c];
 	run_t *run = extents_alloc(&b.ex, &b.rg, sc->npages, VM_PAGE, RUN_SLAB);
-	slab_init(run, c);
+	slab_init(&b.rg, run, c);
 	unsigned idx;
 	char *base = region_addr(&b.rg, bare_page(&b, run));
 	ck_assert(!slab_index(&b.rg, run, base + (size_t)sc->nobjs * sc->size,
