@@ -3,7 +3,8 @@
 # the machine, a throughput table (malloc+free operations per second of
 # vmem against the system's malloc and other malloc implementations) and a
 # capacity table (how much of a VMEM_MIN_POOL pool the objects can fill).
-# Raw numbers go to BUILD/bench/results.csv, the program's messages to
+# Raw numbers go to BUILD/bench/results.csv (a chart of them to
+# BUILD/bench/throughput.png when gnuplot is installed), the program's messages to
 # BUILD/bench/bench.log. See test/bench/README.md.
 #
 # Other allocators run in the same program in "system" mode (plain
@@ -259,6 +260,51 @@ print_throughput() {
 	printf '  of an object the other thread allocated. *: some allocations returned NULL.\n\n'
 }
 
+# the throughput table as a bar chart, build/bench/throughput.png, when
+# gnuplot (Debian gnuplot-nox) is installed
+plot_throughput() {
+	local png=$build/bench/throughput.png dat=$build/bench/throughput.dat i
+	local wl size threads cross w name v col
+	command -v gnuplot >/dev/null 2>&1 || {
+		printf 'no gnuplot: no plot (apt-get install gnuplot-nox)\n'
+		return 0
+	}
+	{
+		printf 'workload'
+		for name in "${names[@]}"; do printf ' %s' "$name"; done
+		printf '\n'
+		for wl in "${WORKLOADS[@]}"; do
+			read -r size threads cross <<<"$wl"
+			w=$size${cross:+-$cross}
+			printf '"%s, %s thr"' "$w" "$threads"
+			for name in "${names[@]}"; do
+				v=$(value throughput "$name" "$w" "$threads" ops_per_s_best)
+				[ -n "${status[$name/$w/$threads]-}" ] && v=
+				awk -v v="$v" 'BEGIN { printf " %s", v == "" ? "?" : v / 1e6 }'
+			done
+			printf '\n'
+		done
+	} >"$dat"
+	col=""
+	for ((i = 2; i <= ${#names[@]} + 1; i++)); do
+		col+="${col:+, }'$dat' using $i:xtic(1) title columnheader($i)"
+	done
+	gnuplot <<-GP 2>>"$log" || { printf 'gnuplot failed (see %s)\n' "$log"; return 0; }
+		set terminal pngcairo size 1100,500 font ",10"
+		set output "$png"
+		set title "malloc+free throughput, millions of calls per second ($(nproc) CPUs, best of $reps)"
+		set style data histograms
+		set style histogram clustered gap 1
+		set style fill solid 0.9 border -1
+		set datafile missing "?"
+		set key top right
+		set grid ytics
+		set yrange [0:*]
+		plot $col
+	GP
+	printf 'plot: %s\n' "$png"
+}
+
 print_capacity() {
 	local c size threads st objs pct refill per late
 	printf 'Capacity: a pool of VMEM_MIN_POOL (14 MiB) filled until vmem_malloc() returns NULL\n'
@@ -309,6 +355,7 @@ main() {
 	fi
 	print_throughput
 	print_capacity
+	plot_throughput
 	printf '\nraw numbers: %s\n' "$csv"
 	return "$broken"
 }
