@@ -106,10 +106,10 @@ pool_tcache(VMEM *vmp)
 	if (run == NULL)
 		return NULL;	/* no room: this thread goes uncached */
 	tc = region_addr(&vmp->region, region_run_page(&vmp->region, run));
-	/* large runs cached by one thread: at most 1/32 of the pool, 8 MiB */
+	/* large runs cached by one thread: at most 1/32 of the pool, 32 MiB */
 	uint64_t budget = vmp->region.size / 32;
-	if (budget > ((uint64_t)8 << 20))
-		budget = (uint64_t)8 << 20;
+	if (budget > ((uint64_t)32 << 20))
+		budget = (uint64_t)32 << 20;
 	tcache_init(tc, idx, budget);
 	vm_lock(&vmp->tc_lock);
 	run->cls = RUN_CLS_TCACHE;

@@ -18,15 +18,15 @@ tcache_cap(unsigned cls)
 	return n < 4 ? 4 : n > 64 ? 64 : n;
 }
 
-/* about 512 KiB of runs per bucket (by its longest run), 1 to 8 of them */
+/* about 2 MiB of runs per bucket (by its longest run), 1 to 32 of them */
 unsigned
 tcache_lcap(unsigned k)
 {
 	uint32_t longest = TC_LARGE_MAX_PAGES;
 	while (longest > TC_LARGE_MIN_PAGES && tc_lbucket(longest) != k)
 		longest--;
-	unsigned n = 128 / longest;	/* 128 pages = 512 KiB */
-	return n < 1 ? 1 : n > 8 ? 8 : n;
+	unsigned n = 512 / longest;	/* 512 pages = 2 MiB */
+	return n < 1 ? 1 : n > 32 ? 32 : n;
 }
 
 size_t
