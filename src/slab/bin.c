@@ -1,6 +1,7 @@
 /*
- * bin.c -- the slabs of one size class: the slow paths and list moves of
- * bin_malloc and bin_free (their fast paths are inline in slab.h).
+ * bin.c -- the slabs of one size class: objects taken and given back in
+ * batches under one lock (a thread cache's refill and flush; the paths
+ * without a cache use batches of one).
  *
  * Owns the bin's list of slabs with free objects and its counters.
  * List order: slabs that still have objects in use first, the (at most one)
@@ -96,23 +97,6 @@ add_slab(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
 	return true;
 }
 
-VM_NOINLINE void *
-bin_malloc_slow(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
-{
-	for (;;) {
-		vm_lock(&bin->lock);
-		if (bin->head == 0 && !add_slab(bin, cls, rg, ex)) {
-			vm_unlock(&bin->lock);
-			return NULL;
-		}
-		vm_unlock(&bin->lock);
-		/* another thread may take the new objects first: then again */
-		void *p = bin_malloc_fast(bin, rg);
-		if (p != NULL)
-			return p;
-	}
-}
-
 /* the list move after a free made run non-full or entirely free */
 static void
 free_moved_locked(bin_t *bin, run_t *run, region_t *rg, extents_t *ex)
@@ -131,13 +115,6 @@ free_moved_locked(bin_t *bin, run_t *run, region_t *rg, extents_t *ex)
 	}
 	bin->nslabs--;
 	extents_free(ex, rg, run);
-}
-
-VM_NOINLINE void
-bin_free_moved(bin_t *bin, run_t *run, region_t *rg, extents_t *ex)
-{
-	free_moved_locked(bin, run, rg, ex);
-	vm_unlock(&bin->lock);
 }
 
 unsigned

@@ -183,76 +183,6 @@ bin_curobjs(const bin_t *bin)
 }
 
 void bin_init(bin_t *bin);
-/* an object of class cls, or NULL when the extent manager has no room */
-void *bin_malloc_slow(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex);
-/* the list moves of bin_free: the slab was full, or is now entirely free;
- * called with the lock held, returns with it released */
-void bin_free_moved(bin_t *bin, run_t *run, region_t *rg, extents_t *ex);
-
-/*
- * The fast path of bin_malloc: an object from the first listed slab, or
- * NULL when no slab has a free object (then call bin_malloc_slow).
- */
-static inline void *
-bin_malloc_fast(bin_t *bin, region_t *rg)
-{
-	vm_lock(&bin->lock);
-	uint32_t head = bin->head;
-	if (vm_unlikely(head == 0)) {
-		vm_unlock(&bin->lock);
-		return NULL;
-	}
-	run_t *run = region_run(rg, head);
-	if (vm_unlikely(run->nfree == run->nobjs))
-		bin->nempty--;	/* the empty slab is in use again */
-	unsigned idx = slab_take(run);
-	bin->nmalloc++;
-	if (vm_unlikely(run->nfree == 0)) {
-		/* full: off the list (it is the head) */
-		uint32_t next = run->u.list.next;
-		bin->head = next;
-		if (next != 0)
-			region_run(rg, next)->u.list.prev = 0;
-		else
-			bin->tail = 0;
-		run->u.list.next = 0;
-		run->in_list = 0;
-	}
-	vm_unlock(&bin->lock);
-	return (void *)((uintptr_t)region_addr(rg, head) +
-			(size_t)idx * run->size);
-}
-
-/* an object of class cls, or NULL when the extent manager has no room */
-static inline void *
-bin_malloc(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
-{
-	void *p = bin_malloc_fast(bin, rg);
-	return vm_likely(p != NULL) ? p : bin_malloc_slow(bin, cls, rg, ex);
-}
-
-/*
- * Frees ptr, an object of the slab run. Returns false, with nothing
- * changed, if it is not the start of an object in use (a double free).
- */
-static inline bool
-bin_free(bin_t *bin, run_t *run, void *ptr, region_t *rg, extents_t *ex)
-{
-	unsigned idx;
-	if (vm_unlikely(!slab_index(rg, run, ptr, &idx)))
-		return false;
-	vm_lock(&bin->lock);
-	if (vm_unlikely(run->kind != RUN_SLAB || !slab_put(run, idx))) {
-		vm_unlock(&bin->lock);
-		return false;
-	}
-	bin->nfree++;
-	if (vm_unlikely(run->nfree == 1 || run->nfree == run->nobjs))
-		bin_free_moved(bin, run, rg, ex);
-	else
-		vm_unlock(&bin->lock);
-	return true;
-}
 
 /*
  * Up to n objects of class cls into out (one lock for all); returns how
@@ -266,6 +196,23 @@ unsigned bin_malloc_batch(bin_t *bin, unsigned cls, region_t *rg,
  */
 unsigned bin_free_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
 		void *const *objs, unsigned n);
+
+/* one object of class cls, or NULL when the extent manager has no room
+ * (the paths without a thread cache) */
+static inline void *
+bin_malloc(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
+{
+	void *p;
+	return bin_malloc_batch(bin, cls, rg, ex, &p, 1) == 1 ? p : NULL;
+}
+
+/* frees ptr, an object of the slab run; false, with nothing changed, if it
+ * is not the start of an object in use (a double free) */
+static inline bool
+bin_free(bin_t *bin, run_t *run, void *ptr, region_t *rg, extents_t *ex)
+{
+	return bin_free_batch(bin, run->cls, rg, ex, &ptr, 1) == 0;
+}
 
 /* true if ptr is an object of the slab run that is in use */
 bool bin_owns(bin_t *bin, run_t *run, const void *ptr, const region_t *rg);
