@@ -25,8 +25,9 @@ out_of_memory(size_t size)
 static tcache_t *
 cache_enter(VMEM *vmp)
 {
-	tcache_t *tc = pool_tcache(vmp);
-	if (tc == NULL)
+	tcache_t *tc = atomic_load_explicit(&vmp->tcaches[vm_tindex],
+			memory_order_relaxed);
+	if (vm_unlikely(tc == NULL) && (tc = pool_tcache(vmp)) == NULL)
 		return NULL;
 	for (;;) {
 		tc_enter(tc);
@@ -63,6 +64,9 @@ large_alloc(VMEM *vmp, size_t size, size_t align)
 	if (size > SIZE_MAX - VM_PAGE)
 		return NULL;
 	size_t npages = size == 0 ? 1 : VM_PAGES(size);
+	if (npages >= TC_LARGE_MIN_PAGES && npages <= TC_LARGE_MAX_PAGES &&
+			align <= VM_PAGE)
+		npages = tc_lround((uint32_t)npages);
 	run_t *run = extents_alloc(&vmp->extents, &vmp->region, npages, align,
 			RUN_LARGE);
 	if (vm_unlikely(run == NULL) && pool_reclaim(vmp) > 0)
@@ -155,22 +159,28 @@ large_cached_alloc(VMEM *vmp, size_t size)
 	if (tc == NULL)
 		return NULL;
 	run_t *run = tcache_large_pop(tc, &vmp->region,
-			(uint32_t)VM_PAGES(size));
+			tc_lround((uint32_t)VM_PAGES(size)));
 	tc_exit(tc);
 	return run == NULL ? NULL :
 			region_addr(&vmp->region, region_run_page(&vmp->region, run));
 }
 
-/* a large run into this thread's cache; false if it did not go there */
-static bool
-large_cached_free(VMEM *vmp, run_t *run)
+/*
+ * The large object ptr, whose first page's entry names run, into the
+ * cache tc; false if it did not go there: ptr does not start a live large
+ * object, the run is too short or too long, or the cache is full.
+ */
+static inline bool
+large_cached_free(VMEM *vmp, tcache_t *tc, run_t *run, void *ptr)
 {
-	if (run->npages < TC_LARGE_MIN_PAGES || run->npages > TC_LARGE_MAX_PAGES)
+	region_t *rg = &vmp->region;
+	if (region_addr(rg, region_run_page(rg, run)) != ptr ||
+			run->npages < TC_LARGE_MIN_PAGES ||
+			run->npages > TC_LARGE_MAX_PAGES ||
+			run->cls == RUN_CLS_CACHED || run->cls == RUN_CLS_TCACHE)
 		return false;
-	tcache_t *tc = cache_enter(vmp);
-	if (tc == NULL)
-		return false;
-	bool cached = tcache_large_push(tc, &vmp->region, run);
+	tc_enter(tc);
+	bool cached = !tc_stolen(tc) && tcache_large_push(tc, rg, run);
 	tc_exit(tc);
 	return cached;
 }
@@ -256,8 +266,6 @@ free_slow(VMEM *vmp, void *ptr)
 	if (run->kind == RUN_SLAB && slab_index(&vmp->region, run, ptr, &idx) &&
 			cache_free(vmp, run, idx, ptr))
 		return;
-	if (run->kind == RUN_LARGE && large_cached_free(vmp, run))
-		return;
 	object_free(vmp, run, ptr);
 }
 
@@ -281,12 +289,20 @@ vmem_free(VMEM *vmp, void *ptr)
 		free_slow(vmp, ptr);
 		return;
 	}
-	uint64_t e = pagemap_get(&rg->pagemap,
-			(uint32_t)(off >> VM_PAGE_SHIFT));
+	uint32_t page = (uint32_t)(off >> VM_PAGE_SHIFT);
+	/* the record of ptr's own page is the run's for large objects and
+	 * one-page slabs: fetch it while the page map is read */
+	__builtin_prefetch(region_run(rg, page));
+	uint64_t e = pagemap_get(&rg->pagemap, page);
 	run_t *run = pagemap_entry_run(e);
 	unsigned idx;
-	if (vm_unlikely(pagemap_entry_kind(e) != RUN_SLAB) ||
-			vm_unlikely(!slab_index(rg, run, ptr, &idx))) {
+	if (vm_unlikely(pagemap_entry_kind(e) != RUN_SLAB)) {
+		if (pagemap_entry_kind(e) != RUN_LARGE ||
+				!large_cached_free(vmp, tc, run, ptr))
+			free_slow(vmp, ptr);
+		return;
+	}
+	if (vm_unlikely(!slab_index(rg, run, ptr, &idx))) {
 		free_slow(vmp, ptr);
 		return;
 	}

@@ -55,8 +55,10 @@
 /*
  * Large objects up to TC_LARGE_MAX_PAGES pages are cached too, as whole
  * runs, in buckets by length: one bucket per length up to 16 pages, then
- * 8 per doubling. A run serves any request of its bucket it is long
- * enough for.
+ * 8 per doubling. Requests of these lengths are rounded up to the longest
+ * length of their bucket (tc_lround: at most 1/16 more), so every run of
+ * a bucket serves every request of it; a run of another length (a
+ * realloc shrank or grew it) serves the requests it is long enough for.
  */
 #define TC_LARGE_MIN_PAGES	5	/* the first length above SC_SMALL_MAX */
 #define TC_LARGE_MAX_PAGES	64	/* 256 KiB */
@@ -69,6 +71,16 @@ tc_lbucket(uint32_t npages)
 		return npages - TC_LARGE_MIN_PAGES;
 	unsigned k = vm_log2(npages - 1);	/* 4 or 5 */
 	return 12 + (k - 4) * 8 + (unsigned)((npages - 1) >> (k - 3)) - 8;
+}
+
+/* the longest length of npages's bucket (npages in 5..64) */
+static inline uint32_t
+tc_lround(uint32_t npages)
+{
+	if (npages <= 16)
+		return npages;
+	unsigned shift = vm_log2(npages - 1) - 3;	/* 1 or 2 */
+	return (((npages - 1) >> shift) + 1) << shift;
 }
 
 typedef struct tc_bin_s {
