@@ -35,7 +35,9 @@ typedef struct extents_s {
 	const backing_t *backing; /* where purged memory goes back to */
 	uint64_t purged_chunks;	/* chunks given back now (purge.c) */
 	uint64_t npurges;	/* chunks ever given back */
-} extents_t;
+} __attribute__((aligned(64))) extents_t;	/* its lock and counters share
+						 * no line with what the free
+						 * path reads */
 
 /*
  * The whole data area of rg becomes one free run; freed memory is given
