@@ -8,6 +8,10 @@
 #                   and under ThreadSanitizer
 #                   (installs Check from Debian's packages if it is missing)
 #   make bench      the throughput and capacity benchmark (not a test)
+#
+# libvmmalloc (src/interpose) is the same core compiled a second time with
+# VM_INTERPOSE=1, plus the malloc family it exports; build/vmmalloc is its
+# launcher.
 
 CC      ?= cc
 BUILD   ?= build
@@ -37,11 +41,14 @@ CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 # objects of one variant: $(call objs,VARIANT)
 objs = $(patsubst src/%.c,$(BUILD)/obj/$(1)/%.o,$(CORE_SRCS))
 
-.PHONY: all lib demo deps check check-all check-release check-asan check-tsan \
+.PHONY: all lib demo deps check check-all check-release check-vmmalloc check-asan check-tsan \
 	bench clean
 all: lib
 lib: $(BUILD)/libvmem.so $(BUILD)/libvmem.a \
-	$(BUILD)/debug/libvmem.so $(BUILD)/debug/libvmem.a $(BUILD)/libvmem.pc
+	$(BUILD)/debug/libvmem.so $(BUILD)/debug/libvmem.a $(BUILD)/libvmem.pc \
+	$(BUILD)/libvmmalloc.so $(BUILD)/libvmmalloc.a \
+	$(BUILD)/debug/libvmmalloc.so $(BUILD)/debug/libvmmalloc.a \
+	$(BUILD)/vmmalloc
 
 # pkg-config file for using the library from this tree, uninstalled:
 #   PKG_CONFIG_PATH=build pkg-config --cflags --libs libvmem
@@ -83,6 +90,42 @@ $(eval $(call libvariant,debug,$(BUILD)/debug,))
 $(eval $(call libvariant,asan,$(BUILD)/asan,$$(ASAN_LD)))
 $(eval $(call libvariant,tsan,$(BUILD)/tsan,$$(TSAN_LD)))
 
+# ---- libvmmalloc -----------------------------------------------------------
+INTERPOSE_SRCS := $(filter-out src/interpose/launcher.c,\
+	$(sort $(wildcard src/interpose/*.c)))
+# objects of one interposer variant: $(call iobjs,VARIANT)
+iobjs = $(patsubst src/%.c,$(BUILD)/obj/$(1)/%.o,$(CORE_SRCS) $(INTERPOSE_SRCS))
+
+$(BUILD)/obj/vmmalloc/%.o: src/%.c $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(call say,CC,$@) $(CC) $(BASEFLAGS) $(REL_FLAGS) -DVM_INTERPOSE=1 $(CFLAGS) -c $< -o $@
+$(BUILD)/obj/vmmalloc-debug/%.o: src/%.c $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(call say,CC,$@) $(CC) $(BASEFLAGS) $(DBG_FLAGS) -DVM_INTERPOSE=1 $(CFLAGS) -c $< -o $@
+
+define vmmallocvariant
+$(2)/libvmmalloc.so.$(SOVER): $(call iobjs,$(1)) src/interpose/libvmmalloc.map
+	@mkdir -p $$(@D)
+	$$(call say,LD,$$@) $(CC) -shared -pthread -Wl,-soname,libvmmalloc.so.$(SOVER) \
+		-Wl,--version-script=src/interpose/libvmmalloc.map -Wl,-z,defs -Wl,-z,now \
+		$$(filter %.o,$$^) -o $$@ -ldl
+$(2)/libvmmalloc.so: $(2)/libvmmalloc.so.$(SOVER)
+	$(Q)ln -sf libvmmalloc.so.$(SOVER) $$@
+$(2)/libvmmalloc.a: $(call iobjs,$(1))
+	@mkdir -p $$(@D)
+	$$(call say,AR,$$@) rm -f $$@ && ar rcs $$@ $$^
+endef
+$(eval $(call vmmallocvariant,vmmalloc,$(BUILD)))
+$(eval $(call vmmallocvariant,vmmalloc-debug,$(BUILD)/debug))
+
+# the launcher finds the library it was built beside (make install builds
+# one that names the installed library)
+VMMALLOC_LIB ?= $(abspath $(BUILD))/libvmmalloc.so.$(SOVER)
+$(BUILD)/vmmalloc: src/interpose/launcher.c include/libvmmalloc.h
+	@mkdir -p $(@D)
+	$(call say,CC,$@) $(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude $(WARN) \
+		-DVMMALLOC_LIB='"$(VMMALLOC_LIB)"' $< -o $@
+
 # ---- tests ---------------------------------------------------------------
 # test/unit/*.c   see the internals: linked statically with the debug build
 # test/api/*.c    see only <libvmem.h>: linked with the shared release library
@@ -113,14 +156,36 @@ $(eval $(call testvariant,$(BUILD),$(BUILD)/debug,$(BUILD),-O2 -g))
 $(eval $(call testvariant,$(BUILD)/asan,$(BUILD)/asan,$(BUILD)/asan,-O1 -g $(ASAN_FLAGS)))
 $(eval $(call testvariant,$(BUILD)/tsan,$(BUILD)/tsan,$(BUILD)/tsan,-O1 -g $(TSAN_FLAGS)))
 
+# test/vmmalloc/*.c: programs run under the interposer by test/vmmalloc/run.sh;
+# linked_*.c are linked with -lvmmalloc instead of preloading it
+# lib_*.c are shared libraries the programs load (build/test/vmmalloc/lib_*.so)
+VMM_LIB_SRCS := $(sort $(wildcard test/vmmalloc/lib_*.c))
+VMM_TEST_SRCS := $(filter-out $(VMM_LIB_SRCS),$(sort $(wildcard test/vmmalloc/*.c)))
+VMM_TESTS := $(patsubst test/%.c,$(BUILD)/test/%,$(VMM_TEST_SRCS)) \
+	$(patsubst test/%.c,$(BUILD)/test/%.so,$(VMM_LIB_SRCS))
+$(BUILD)/test/vmmalloc/lib_%.so: test/vmmalloc/lib_%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@) $(CC) -std=c11 -D_GNU_SOURCE -O2 -g -fPIC -shared -Iinclude $(WARN) \
+		-Wno-missing-prototypes $< -o $@
+$(BUILD)/test/vmmalloc/linked_%: test/vmmalloc/linked_%.c $(BUILD)/libvmmalloc.so include/libvmmalloc.h
+	@mkdir -p $(@D)
+	$(call say,CC,$@) $(CC) -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Iinclude $(WARN) \
+		-Wno-missing-prototypes $< -o $@ -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lvmmalloc -ldl
+$(BUILD)/test/vmmalloc/%: test/vmmalloc/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@) $(CC) -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Iinclude $(WARN) \
+		-Wno-missing-prototypes $< -o $@ -ldl
+
 # Check's flags are read when make starts: install it first, then recurse
 deps:
 	@test/deps.sh
 check: deps
 	@$(MAKE) --no-print-directory check-all
-check-all: check-release check-asan check-tsan
+check-all: check-release check-vmmalloc check-asan check-tsan
 check-release: lib $(BUILD)/wordfreq $(call testbins,$(BUILD))
 	test/run-tests.sh release "test/abi.sh $(BUILD)" $(call testbins,$(BUILD))
+check-vmmalloc: lib $(VMM_TESTS)
+	test/vmmalloc/run.sh $(BUILD)
 check-asan: $(call testbins,$(BUILD)/asan)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -22,7 +22,12 @@
 #define VM_DEBUG 0
 #endif
 
+/* the API of libvmem; libvmmalloc (VM_INTERPOSE) exports none of it */
+#if defined(VM_INTERPOSE) && VM_INTERPOSE
+#define VM_EXPORT
+#else
 #define VM_EXPORT	__attribute__((visibility("default")))
+#endif
 #define VM_NOINLINE	__attribute__((noinline))
 #define VM_COLD		__attribute__((cold))
 #define VM_INLINE	static inline __attribute__((always_inline))

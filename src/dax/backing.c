@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -16,18 +15,18 @@
 
 #include "dax/dax.h"
 #include "internal.h"
+#include "pool/fmt.h"
 #include "pool/log.h"
 
-/* an unnamed file in dir, or -1 */
-static int
-open_tmpfile(const char *dir)
+int
+backing_open_tmpfile(const char *dir)
 {
 	int fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
 	if (fd >= 0 || errno != EOPNOTSUPP)
 		return fd;
 	/* the file system has no O_TMPFILE: a named file, unlinked at once */
 	char path[4096];
-	int n = snprintf(path, sizeof(path), "%s/.vmem.XXXXXX", dir);
+	int n = vm_fmt(path, sizeof(path), "%s/.vmem.XXXXXX", dir);
 	if (n < 0 || (size_t)n >= sizeof(path)) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -48,10 +47,11 @@ backing_file_create(backing_t *b, const char *dir, size_t size)
 		page = VM_PAGE;
 	size = VM_ALIGN_UP(size, page);
 
-	int fd = open_tmpfile(dir);
+	int fd = backing_open_tmpfile(dir);
 	if (fd < 0) {
 		int e = errno;
-		vm_err("cannot create a pool file in %s: %s", dir, strerror(e));
+		vm_err("cannot create a pool file in %s: %s", dir,
+				vm_strerror(e));
 		errno = e;
 		return -1;
 	}
@@ -59,7 +59,7 @@ backing_file_create(backing_t *b, const char *dir, size_t size)
 	if (e != 0) {
 		close(fd);
 		vm_err("cannot reserve %zu bytes in %s: %s", size, dir,
-				strerror(e));
+				vm_strerror(e));
 		errno = e;
 		return -1;
 	}
@@ -67,11 +67,12 @@ backing_file_create(backing_t *b, const char *dir, size_t size)
 	if (addr == MAP_FAILED) {
 		e = errno;
 		close(fd);
-		vm_err("cannot map the pool file: %s", strerror(e));
+		vm_err("cannot map the pool file: %s", vm_strerror(e));
 		errno = e;
 		return -1;
 	}
 	b->kind = BACKING_FILE;
+	b->private_map = false;
 	b->fd = fd;
 	b->addr = addr;
 	b->size = size;
@@ -83,6 +84,9 @@ backing_decommit(const backing_t *b, size_t off, size_t len)
 {
 	switch (b->kind) {
 	case BACKING_FILE:
+		if (b->private_map)	/* children may still read the file */
+			return madvise((char *)b->addr + off, len,
+					MADV_DONTNEED);
 		return fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				(off_t)off, (off_t)len);
 	case BACKING_REGION:
@@ -97,7 +101,7 @@ backing_decommit(const backing_t *b, size_t off, size_t len)
 int
 backing_commit(const backing_t *b, size_t off, size_t len)
 {
-	if (b->kind != BACKING_FILE)
+	if (b->kind != BACKING_FILE || b->private_map)
 		return 0;
 	int e = posix_fallocate(b->fd, (off_t)off, (off_t)len);
 	if (e != 0) {

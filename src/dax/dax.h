@@ -9,6 +9,7 @@
 #ifndef VM_DAX_H
 #define VM_DAX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
@@ -23,6 +24,9 @@ typedef struct backing_s {
 	int fd;			/* BACKING_FILE: the open file, else -1 */
 	void *addr;		/* the mapping */
 	size_t size;		/* bytes mapped */
+	bool private_map;	/* BACKING_FILE remapped MAP_PRIVATE for a fork
+				 * (backing_fork.c): the file is never written
+				 * again, decommit only drops our pages */
 } backing_t;
 
 /*
@@ -35,7 +39,8 @@ int backing_file_create(backing_t *b, const char *dir, size_t size);
 /*
  * Gives the memory of [off, off + len) of the pool back to the system
  * (a file: its blocks and page cache, by punching a hole; a region: its
- * pages, by madvise). The contents become zeros. Returns -1 (errno set) if
+ * pages, by madvise). The contents become zeros (a file remapped private:
+ * the file's contents show again). Returns -1 (errno set) if
  * the backing cannot do it; nothing changes then.
  */
 int backing_decommit(const backing_t *b, size_t off, size_t len);
@@ -46,6 +51,23 @@ int backing_decommit(const backing_t *b, size_t off, size_t len);
  * SIGBUS on a later write. Returns -1 (errno set) on failure.
  */
 int backing_commit(const backing_t *b, size_t off, size_t len);
+
+/* an unnamed file in dir (O_TMPFILE, or mkstemp + unlink), or -1 */
+int backing_open_tmpfile(const char *dir);
+
+/* ---- backing_fork.c: what libvmmalloc does to its pool across fork ---- */
+/*
+ * Maps the pool file MAP_PRIVATE over the shared mapping, contents kept:
+ * from then on this process and its children see copy-on-write pages.
+ */
+int backing_remap_private(backing_t *b);
+/* a new unnamed file in dir, as large as the pool file and reserved, or -1 */
+int backing_copy_create(const backing_t *b, const char *dir);
+/* copies [off, off + len) of the pool file into fd, at the same offset */
+int backing_copy_range(const backing_t *b, int fd, size_t off, size_t len);
+/* maps fd (a copy from backing_copy_create) shared in place of the pool file,
+ * whose descriptor is closed; fd belongs to b afterwards */
+int backing_adopt_file(backing_t *b, int fd);
 
 /* unmaps and closes what backing_file_create made */
 void backing_destroy(backing_t *b);

@@ -5,12 +5,12 @@
  * is a link whose last component is "dax". Owns no state.
  */
 #include <limits.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "dax/dax.h"
+#include "pool/fmt.h"
 
 int
 devdax_is_dax(const char *sysfs_root, const struct stat *st)
@@ -18,7 +18,7 @@ devdax_is_dax(const char *sysfs_root, const struct stat *st)
 	if (!S_ISCHR(st->st_mode))
 		return 0;
 	char path[PATH_MAX], target[PATH_MAX];
-	int n = snprintf(path, sizeof(path), "%s/dev/char/%u:%u/subsystem",
+	int n = vm_fmt(path, sizeof(path), "%s/dev/char/%u:%u/subsystem",
 			sysfs_root, major(st->st_rdev), minor(st->st_rdev));
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return 0;

@@ -21,8 +21,8 @@
  * The first disagreement found is reported (vmem_errormsg, debug log).
  */
 #include <stdarg.h>
-#include <stdio.h>
 
+#include "pool/fmt.h"
 #include "pool/log.h"
 #include "pool/vmem.h"
 
@@ -46,7 +46,7 @@ corrupt(const char *fmt, ...)
 	char buf[VM_ERRMSG_MAX - 32];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vm_vfmt(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	vm_err("pool corrupted: %s", buf);
 	return false;

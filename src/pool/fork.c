@@ -7,13 +7,24 @@
  * when the address space is copied. Afterwards the parent releases them;
  * the child, whose other threads are gone, re-initialises them and gives
  * the caches of the missing threads back to the bins.
- * Owns nothing but the once-flag of the registration.
+ * A user of the core that must act on the pools while every lock is held
+ * (libvmmalloc: remapping or copying its pool) installs fork hooks: the
+ * prepare hook runs after the locks are taken, the parent and child hooks
+ * before they are released.
+ * Owns the once-flag of the registration and the hooks.
  */
 #include <pthread.h>
 
 #include "pool/vmem.h"
 
 static pthread_once_t registered = PTHREAD_ONCE_INIT;
+static const struct fork_hooks *hooks;
+
+void
+fork_set_hooks(const struct fork_hooks *h)
+{
+	hooks = h;
+}
 
 static void
 lock_pool(VMEM *vmp)
@@ -47,11 +58,15 @@ prefork(void)
 {
 	vm_lock(&registry_lock);
 	registry_foreach(lock_pool);
+	if (hooks != NULL)
+		hooks->prepare();
 }
 
 static void
 postfork_parent(void)
 {
+	if (hooks != NULL)
+		hooks->parent();
 	registry_foreach(unlock_pool);
 	vm_unlock(&registry_lock);
 }
@@ -59,6 +74,8 @@ postfork_parent(void)
 static void
 postfork_child(void)
 {
+	if (hooks != NULL)
+		hooks->child();
 	registry_foreach(reinit_pool);
 	thread_fork_child();
 	vm_lock_init(&registry_lock);

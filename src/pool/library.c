@@ -7,8 +7,7 @@
  * print_func has a use (it receives vmem_stats_print output); the memory
  * functions are accepted for source compatibility and not called.
  */
-#include <stdio.h>
-
+#include "pool/fmt.h"
 #include "pool/log.h"
 #include "pool/vmem.h"
 
@@ -17,14 +16,14 @@ vmem_check_version(unsigned major_required, unsigned minor_required)
 {
 	static VM_TLS char msg[128];
 	if (major_required != VMEM_MAJOR_VERSION) {
-		snprintf(msg, sizeof(msg), "libvmem major version mismatch "
+		vm_fmt(msg, sizeof(msg), "libvmem major version mismatch "
 				"(need %u, found %u)", major_required,
 				VMEM_MAJOR_VERSION);
 		vm_err("%s", msg);
 		return msg;
 	}
 	if (minor_required > VMEM_MINOR_VERSION) {
-		snprintf(msg, sizeof(msg), "libvmem minor version mismatch "
+		vm_fmt(msg, sizeof(msg), "libvmem minor version mismatch "
 				"(need %u, found %u)", minor_required,
 				VMEM_MINOR_VERSION);
 		vm_err("%s", msg);

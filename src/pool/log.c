@@ -4,22 +4,40 @@
  * Owns: the per-thread error message buffer, the log level and log file
  * descriptor (read from the environment once, in a constructor), and the
  * print function set by vmem_set_funcs.
+ *
+ * The same core is built as libvmem and as libvmmalloc (VM_INTERPOSE=1);
+ * the names of the variables read and the tag of every line name the
+ * library they belong to. All text is formatted by vm_fmt (pool/fmt.h):
+ * as the malloc of a program, the core must not re-enter malloc through
+ * snprintf while it holds one of its locks.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "pool/fmt.h"
 #include "pool/log.h"
+
+#if defined(VM_INTERPOSE) && VM_INTERPOSE
+#define VM_LIBRARY_NAME		"libvmmalloc"
+#define VM_LOG_LEVEL_VAR	"VMMALLOC_LOG_LEVEL"
+#define VM_LOG_FILE_VAR		"VMMALLOC_LOG_FILE"
+#else
+#define VM_LIBRARY_NAME		"libvmem"
+#define VM_LOG_LEVEL_VAR	"VMEM_LOG_LEVEL"
+#define VM_LOG_FILE_VAR		"VMEM_LOG_FILE"
+#endif
+/* what every debug log line starts with */
+#define VM_LOG_LINE_TAG		"<" VM_LIBRARY_NAME ">: "
 
 static VM_TLS char errmsg[VM_ERRMSG_MAX];
 int vm_log_level_value;
-static char log_path[4096];	/* VMEM_LOG_FILE, PID appended; "" if unset */
-static int log_fd = STDERR_FILENO;	/* VMEM_LOG_FILE or stderr */
+static char log_path[4096];	/* VM_LOG_FILE_VAR (+ PID); "" if unset */
+static int log_fd = STDERR_FILENO;	/* VM_LOG_FILE_VAR or stderr */
 static pthread_once_t log_opened = PTHREAD_ONCE_INIT;
 static _Atomic(void (*)(const char *)) print_func;
 
@@ -37,7 +55,7 @@ write_all(int fd, const char *s, size_t len)
 	}
 }
 
-/* the path VMEM_LOG_FILE names; a trailing '-' appends the PID */
+/* the path VM_LOG_FILE_VAR names; a trailing '-' appends the PID */
 static void
 set_log_path(const char *name)
 {
@@ -45,9 +63,9 @@ set_log_path(const char *name)
 	if (len == 0 || len >= sizeof(log_path) - 16)
 		return;
 	if (name[len - 1] == '-')
-		snprintf(log_path, sizeof(log_path), "%s%d", name, (int)getpid());
+		vm_fmt(log_path, sizeof(log_path), "%s%d", name, (int)getpid());
 	else
-		snprintf(log_path, sizeof(log_path), "%s", name);
+		vm_fmt(log_path, sizeof(log_path), "%s", name);
 }
 
 /* the file is made at the first line written to it, not before */
@@ -71,11 +89,11 @@ out_fd(void)
 __attribute__((constructor)) static void
 log_init(void)
 {
-	const char *file = secure_getenv("VMEM_LOG_FILE");
+	const char *file = secure_getenv(VM_LOG_FILE_VAR);
 	if (file != NULL)
 		set_log_path(file);
 	if (config_debug) {
-		const char *lvl = getenv("VMEM_LOG_LEVEL");
+		const char *lvl = getenv(VM_LOG_LEVEL_VAR);
 		if (lvl != NULL)
 			vm_log_level_value = atoi(lvl);
 	}
@@ -93,18 +111,18 @@ void
 vm_log_write(int level, const char *file, int line, const char *func,
 		const char *fmt, ...)
 {
+	/* tag and message, cut to leave room for the '\n' (no NUL sent) */
 	char buf[1024];
-	int n = snprintf(buf, sizeof(buf), "<libvmem>: <%d> [%s:%d %s] ",
+	const size_t max = sizeof(buf) - 2;
+	int n = vm_fmt(buf, sizeof(buf), VM_LOG_LINE_TAG "<%d> [%s:%d %s] ",
 			level, file, line, func);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		n = 0;
+	size_t len = n < 0 ? 0 : (size_t)n < max ? (size_t)n : max;
 	va_list ap;
 	va_start(ap, fmt);
-	int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	int m = vm_vfmt(buf + len, sizeof(buf) - 1 - len, fmt, ap);
 	va_end(ap);
-	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-	if (len > sizeof(buf) - 2)
-		len = sizeof(buf) - 2;
+	if (m > 0)
+		len += (size_t)m < max - len ? (size_t)m : max - len;
 	buf[len++] = '\n';
 	write_all(out_fd(), buf, len);
 }
@@ -115,7 +133,7 @@ vm_err(const char *fmt, ...)
 	int saved = errno;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
+	vm_vfmt(errmsg, sizeof(errmsg), fmt, ap);
 	va_end(ap);
 	vm_log(1, "%s", errmsg);
 	errno = saved;
@@ -149,7 +167,7 @@ vm_outf(const char *fmt, ...)
 	char buf[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vm_vfmt(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	vm_out(buf);
 }
@@ -158,8 +176,8 @@ void
 vm_assert_fail(const char *expr, const char *file, int line)
 {
 	char buf[512];
-	int n = snprintf(buf, sizeof(buf),
-			"libvmem: assertion failed: %s (%s:%d)\n", expr, file, line);
+	int n = vm_fmt(buf, sizeof(buf), VM_LIBRARY_NAME
+			": assertion failed: %s (%s:%d)\n", expr, file, line);
 	if (n > 0)
 		write_all(STDERR_FILENO, buf,
 				(size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);

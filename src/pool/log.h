@@ -7,7 +7,11 @@
  *   least its level; release builds compile it away.
  * - vm_out() is where vmem_stats_print output goes: the print function set
  *   with vmem_set_funcs, else VMEM_LOG_FILE, else stderr.
- * Formatting uses a buffer on the stack; nothing here allocates.
+ * In libvmmalloc (VM_INTERPOSE=1) the variables are VMMALLOC_LOG_LEVEL and
+ * VMMALLOC_LOG_FILE, and log lines start "<libvmmalloc>: ", not
+ * "<libvmem>: ".
+ * Formatting uses vm_fmt (pool/fmt.h) and a buffer on the stack; nothing
+ * here allocates, not even inside the C library.
  * Thread safety: all functions may be called from any thread.
  */
 #ifndef VM_LOG_H

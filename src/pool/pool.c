@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pool/fmt.h"
 #include "pool/log.h"
 #include "pool/vmem.h"
 
@@ -111,7 +112,7 @@ vmem_create(const char *dir, size_t size)
 	struct stat st;
 	if (stat(dir, &st) != 0) {
 		int e = errno;
-		vm_err("cannot use %s: %s", dir, strerror(e));
+		vm_err("cannot use %s: %s", dir, vm_strerror(e));
 		errno = e;
 		return NULL;
 	}

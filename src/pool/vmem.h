@@ -63,6 +63,13 @@ size_t pool_caches_drain(VMEM *vmp);
 void thread_fork_child(void);
 
 /* ---- fork.c ------------------------------------------------------------- */
+/* run by the fork handlers with every lock of every pool held */
+struct fork_hooks {
+	void (*prepare)(void);	/* before fork */
+	void (*parent)(void);	/* after, in the parent */
+	void (*child)(void);	/* after, in the child */
+};
+void fork_set_hooks(const struct fork_hooks *h);
 /* registers the fork handlers, once */
 void fork_handlers_init(void);
 

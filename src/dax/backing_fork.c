@@ -1,0 +1,116 @@
+/*
+ * backing_fork.c -- what libvmmalloc does to its pool file around fork():
+ * remap it private (VMMALLOC_FORK=1) or give the child a copy of the file
+ * (VMMALLOC_FORK=2).
+ *
+ * Runs inside the fork handlers, with every allocator lock held, so it
+ * calls nothing that allocates. The copy keeps the pool's guarantee that
+ * its whole size is reserved (so the child never meets SIGBUS); the caller
+ * copies the ranges that matter (what the pool uses), with
+ * copy_file_range so that file systems that share blocks between files
+ * (XFS, btrfs) do; the
+ * read/write fallback goes through a static buffer, which the fork
+ * handlers' registry lock keeps to one thread at a time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "dax/dax.h"
+#include "pool/log.h"
+
+int
+backing_remap_private(backing_t *b)
+{
+	if (b->kind != BACKING_FILE) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	if (b->private_map)
+		return 0;
+	void *p = mmap(b->addr, b->size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_FIXED, b->fd, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	b->private_map = true;
+	return 0;
+}
+
+/* copies [off, off + len) of src to the same place in dst */
+static int
+copy_range(int src, int dst, off_t off, size_t len)
+{
+	static char buf[1 << 16];
+	off_t in = off, out = off;
+	bool plain = false;
+	while (len > 0) {
+		ssize_t n;
+		if (!plain) {
+			n = copy_file_range(src, &in, dst, &out, len, 0);
+			if (n < 0 && (errno == EXDEV || errno == ENOSYS ||
+					errno == EOPNOTSUPP || errno == EINVAL)) {
+				plain = true;
+				continue;
+			}
+		} else {
+			size_t chunk = len < sizeof(buf) ? len : sizeof(buf);
+			n = pread(src, buf, chunk, in);
+			if (n > 0) {
+				ssize_t w = pwrite(dst, buf, (size_t)n, out);
+				if (w != n)
+					return -1;
+				in += n;
+				out += n;
+			}
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+backing_copy_create(const backing_t *b, const char *dir)
+{
+	if (b->kind != BACKING_FILE) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	int fd = backing_open_tmpfile(dir);
+	if (fd < 0)
+		return -1;
+	int e = posix_fallocate(fd, 0, (off_t)b->size);
+	if (e != 0) {
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int
+backing_copy_range(const backing_t *b, int fd, size_t off, size_t len)
+{
+	if (off > b->size || len > b->size - off) {
+		errno = EINVAL;
+		return -1;
+	}
+	return copy_range(b->fd, fd, (off_t)off, len);
+}
+
+int
+backing_adopt_file(backing_t *b, int fd)
+{
+	void *p = mmap(b->addr, b->size, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	close(b->fd);
+	b->fd = fd;
+	b->private_map = false;
+	return 0;
+}

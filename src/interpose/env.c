@@ -1,0 +1,91 @@
+/*
+ * env.c -- libvmmalloc's configuration, read from the environment before
+ * the pool exists: nothing here allocates (getenv, secure_getenv and plain
+ * character work only). A bad value is fatal: one line on stderr naming the
+ * variable and what it should hold, exit status 1.
+ *
+ * VMMALLOC_POOL_DIR names a file system place, so it is read with
+ * secure_getenv: a set-user-ID program does not take it from its caller.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "interpose/interpose.h"
+#include "libvmmalloc.h"
+
+bool
+vmm_parse_size(const char *s, size_t *size)
+{
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	size_t n = 0;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (__builtin_mul_overflow(n, 10, &n) ||
+				__builtin_add_overflow(n, (size_t)(*s - '0'), &n))
+			return false;
+	}
+	unsigned shift = 0;
+	switch (*s) {
+	case '\0':
+		break;
+	case 'K': case 'k':
+		shift = 10;
+		break;
+	case 'M': case 'm':
+		shift = 20;
+		break;
+	case 'G': case 'g':
+		shift = 30;
+		break;
+	case 'T': case 't':
+		shift = 40;
+		break;
+	default:
+		return false;
+	}
+	if (*s != '\0' && s[1] != '\0')
+		return false;
+	if (shift != 0 && n > (SIZE_MAX >> shift))
+		return false;
+	*size = n << shift;
+	return true;
+}
+
+void
+vmm_config_read(struct vmm_config *cfg)
+{
+	cfg->dir = secure_getenv("VMMALLOC_POOL_DIR");
+	if (cfg->dir == NULL || cfg->dir[0] == '\0')
+		vmm_fatal("VMMALLOC_POOL_DIR is not set",
+				"(it names the directory for the pool file)");
+
+	const char *size = getenv("VMMALLOC_POOL_SIZE");
+	if (size == NULL || size[0] == '\0')
+		vmm_fatal("VMMALLOC_POOL_SIZE is not set",
+				"(bytes, or a number with K, M or G)");
+	if (!vmm_parse_size(size, &cfg->size))
+		vmm_fatal("VMMALLOC_POOL_SIZE is not a size "
+				"(bytes, or a number with K, M or G):", size);
+	if (cfg->size < VMMALLOC_MIN_POOL)
+		vmm_fatal("VMMALLOC_POOL_SIZE is below the minimum of 14 MiB "
+				"(VMMALLOC_MIN_POOL):", size);
+
+	const char *fork_mode = getenv("VMMALLOC_FORK");
+	cfg->fork_mode = 1;
+	if (fork_mode != NULL) {
+		if (fork_mode[0] < '0' || fork_mode[0] > '3' ||
+				fork_mode[1] != '\0')
+			vmm_fatal("VMMALLOC_FORK must be 0, 1, 2 or 3, not",
+					fork_mode);
+		cfg->fork_mode = fork_mode[0] - '0';
+	}
+
+	const char *stats = getenv("VMMALLOC_LOG_STATS");
+	cfg->log_stats = false;
+	if (stats != NULL && stats[0] != '\0') {
+		if ((stats[0] != '0' && stats[0] != '1') || stats[1] != '\0')
+			vmm_fatal("VMMALLOC_LOG_STATS must be 0 or 1, not",
+					stats);
+		cfg->log_stats = stats[0] == '1';
+	}
+}

@@ -1,0 +1,73 @@
+/*
+ * interpose.h -- the parts of libvmmalloc and what they share.
+ *
+ * libvmmalloc is the core built a second time (VM_INTERPOSE=1: none of the
+ * libvmem API exported) plus these files:
+ *   start.c   the one pool: made from the environment at the first
+ *             allocation or in the constructor, whichever comes first;
+ *             the bootstrap arena for allocations made while it is made;
+ *             statistics at exit
+ *   malloc.c  the exported malloc family
+ *   libc.c    pointers that did not come from the pool, handed to libc
+ *   fork.c    VMMALLOC_FORK: the pool across fork()
+ *
+ * Invariant: vmm_pool is NULL until the pool is complete, then never
+ * changes; vmm_base/vmm_size (the pool's address range) are written before
+ * it, so a thread that sees the pool sees its range.
+ */
+#ifndef VM_INTERPOSE_H
+#define VM_INTERPOSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pool/vmem.h"
+
+#define VMM_PUBLIC	__attribute__((visibility("default")))
+
+/* ---- start.c ------------------------------------------------------------ */
+extern VMEM *_Atomic vmm_pool;
+extern uintptr_t vmm_base;	/* the pool's first byte */
+extern size_t vmm_size;		/* and its size */
+
+/* makes the pool if nobody has; false if this thread is making it now
+ * (the caller is a recursion from inside the start-up: use the arena) */
+bool vmm_start(void);
+
+/* the bootstrap arena: a bump allocator in static storage, never freed */
+void *vmm_boot_alloc(size_t size, size_t align);
+bool vmm_boot_owns(const void *ptr);
+size_t vmm_boot_size(const void *ptr);
+
+/* ptr lies in the pool */
+static inline bool
+vmm_in_pool(const void *ptr)
+{
+	return (uintptr_t)ptr - vmm_base < vmm_size;
+}
+
+/* one line on stderr: "libvmmalloc: ", what, a space, detail; exit 1 */
+__attribute__((noreturn)) void vmm_fatal(const char *what, const char *detail);
+
+/* ---- env.c --------------------------------------------------------------- */
+struct vmm_config {
+	const char *dir;	/* VMMALLOC_POOL_DIR */
+	size_t size;		/* VMMALLOC_POOL_SIZE */
+	int fork_mode;		/* VMMALLOC_FORK, 0-3 (default 1) */
+	bool log_stats;		/* VMMALLOC_LOG_STATS=1 */
+};
+/* reads the environment without allocating; bad values are fatal */
+void vmm_config_read(struct vmm_config *cfg);
+/* a size: a byte count, or a number with K, M or G; false if bad */
+bool vmm_parse_size(const char *s, size_t *size);
+
+/* ---- libc.c -------------------------------------------------------------- */
+void vmm_libc_free(void *ptr);
+size_t vmm_libc_usable_size(void *ptr);
+
+/* ---- fork.c -------------------------------------------------------------- */
+/* installs the handlers of VMMALLOC_FORK mode (pool made, dir its place) */
+void vmm_fork_init(int mode, const char *dir);
+
+#endif /* VM_INTERPOSE_H */

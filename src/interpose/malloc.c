@@ -1,0 +1,302 @@
+/*
+ * malloc.c -- the malloc family libvmmalloc exports, in place of the C
+ * library's (unversioned, so they interpose), and the glibc-internal names
+ * (__libc_malloc, ...) that programs and libraries reach directly.
+ *
+ * The fast path is the pool API's own: the interposer has exactly one
+ * pool, so malloc() is a load of vmm_pool and a call of vmem_malloc(),
+ * which finds this thread's cache by index, with no lookup of the pool.
+ * free() first asks whether the pointer is in the pool's address range;
+ * the rest (the bootstrap arena, libc's heap) is handled out of line.
+ *
+ * Behaviour follows glibc where C leaves a choice: realloc(p, 0) frees p
+ * and returns NULL; memalign rounds an alignment up to a power of two;
+ * aligned_alloc and posix_memalign refuse one that is not (EINVAL).
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "interpose/interpose.h"
+#include "libvmmalloc.h"
+#include "pool/log.h"
+
+static inline VMEM *
+pool(void)
+{
+	return atomic_load_explicit(&vmm_pool, memory_order_acquire);
+}
+
+/* ---- before the pool exists -------------------------------------------- */
+static VM_NOINLINE void *
+alloc_starting(size_t size, size_t align)
+{
+	if (!vmm_start())
+		return vmm_boot_alloc(size, align);
+	return align == 0 ? vmem_malloc(pool(), size) :
+			vmem_aligned_alloc(pool(), align, size);
+}
+
+/* ---- pointers from elsewhere --------------------------------------------- */
+static VM_NOINLINE void
+free_outside(void *ptr)
+{
+	if (ptr == NULL || vmm_boot_owns(ptr))
+		return;		/* the arena's blocks are never reused */
+	if (vmm_in_pool(ptr)) {	/* the pool appeared meanwhile */
+		vmem_free(pool(), ptr);
+		return;
+	}
+	vmm_libc_free(ptr);
+}
+
+static size_t
+usable_outside(void *ptr)
+{
+	if (vmm_boot_owns(ptr))
+		return vmm_boot_size(ptr);
+	return vmm_libc_usable_size(ptr);
+}
+
+/* a foreign or arena object moved into the pool */
+static VM_NOINLINE void *
+realloc_outside(void *ptr, size_t size)
+{
+	if (size == 0) {
+		free_outside(ptr);
+		return NULL;
+	}
+	size_t old = usable_outside(ptr);
+	void *q = malloc(size);
+	if (q == NULL)
+		return NULL;
+	memcpy(q, ptr, old < size ? old : size);
+	free_outside(ptr);
+	return q;
+}
+
+/* ---- the family ------------------------------------------------------------ */
+VMM_PUBLIC void *
+malloc(size_t size)
+{
+	VMEM *vmp = pool();
+	if (vm_likely(vmp != NULL))
+		return vmem_malloc(vmp, size);
+	return alloc_starting(size, 0);
+}
+
+VMM_PUBLIC void
+free(void *ptr)
+{
+	VMEM *vmp = pool();
+	if (vm_likely(vmp != NULL) && vm_likely(vmm_in_pool(ptr))) {
+		vmem_free(vmp, ptr);
+		return;
+	}
+	free_outside(ptr);
+}
+
+VMM_PUBLIC void
+cfree(void *ptr)
+{
+	free(ptr);
+}
+
+VMM_PUBLIC void *
+calloc(size_t nmemb, size_t size)
+{
+	VMEM *vmp = pool();
+	if (vm_likely(vmp != NULL))
+		return vmem_calloc(vmp, nmemb, size);
+	size_t total;
+	if (__builtin_mul_overflow(nmemb, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* the arena's memory is zero: it is static and never reused */
+	return alloc_starting(total, 0);
+}
+
+VMM_PUBLIC void *
+realloc(void *ptr, size_t size)
+{
+	if (ptr == NULL)
+		return malloc(size);
+	VMEM *vmp = pool();
+	if (vm_likely(vmp != NULL) && vm_likely(vmm_in_pool(ptr))) {
+		if (size == 0) {
+			vmem_free(vmp, ptr);
+			return NULL;
+		}
+		return vmem_realloc(vmp, ptr, size);
+	}
+	return realloc_outside(ptr, size);
+}
+
+VMM_PUBLIC void *
+reallocarray(void *ptr, size_t nmemb, size_t size)
+{
+	size_t total;
+	if (__builtin_mul_overflow(nmemb, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(ptr, total);
+}
+
+/* align a power of two above the minimum */
+static void *
+alloc_aligned(size_t align, size_t size)
+{
+	VMEM *vmp = pool();
+	if (vm_likely(vmp != NULL))
+		return vmem_aligned_alloc(vmp, align, size);
+	return alloc_starting(size, align);
+}
+
+VMM_PUBLIC int
+posix_memalign(void **memptr, size_t alignment, size_t size)
+{
+	if (alignment < sizeof(void *) || !VM_IS_POW2(alignment))
+		return EINVAL;
+	int saved = errno;
+	void *p = alloc_aligned(alignment, size);
+	errno = saved;
+	if (p == NULL)
+		return ENOMEM;
+	*memptr = p;
+	return 0;
+}
+
+VMM_PUBLIC void *
+aligned_alloc(size_t alignment, size_t size)
+{
+	if (alignment == 0 || !VM_IS_POW2(alignment)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return alloc_aligned(alignment, size);
+}
+
+VMM_PUBLIC void *
+memalign(size_t alignment, size_t size)
+{
+	if (alignment <= 16)
+		return malloc(size);
+	if (alignment > SIZE_MAX / 2 + 1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!VM_IS_POW2(alignment))
+		alignment = (size_t)1 << (64 - __builtin_clzll(alignment));
+	return alloc_aligned(alignment, size);
+}
+
+VMM_PUBLIC void *
+valloc(size_t size)
+{
+	return alloc_aligned(VM_PAGE, size);
+}
+
+VMM_PUBLIC void *
+pvalloc(size_t size)
+{
+	if (size > SIZE_MAX - VM_PAGE) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return alloc_aligned(VM_PAGE, size == 0 ? VM_PAGE :
+			VM_ALIGN_UP(size, VM_PAGE));
+}
+
+VMM_PUBLIC size_t
+malloc_usable_size(void *ptr)
+{
+	if (ptr == NULL)
+		return 0;
+	VMEM *vmp = pool();
+	if (vm_likely(vmp != NULL) && vm_likely(vmm_in_pool(ptr)))
+		return vmem_malloc_usable_size(vmp, ptr);
+	return usable_outside(ptr);
+}
+
+/* ---- the rest of glibc's malloc interface ------------------------------ */
+/* gives what the threads' caches hold back to the pool; 1 if anything */
+VMM_PUBLIC int
+malloc_trim(size_t pad)
+{
+	(void)pad;
+	VMEM *vmp = pool();
+	return vmp != NULL && pool_caches_drain(vmp) > 0;
+}
+
+/* the pool has no tunables: every parameter is accepted and ignored */
+VMM_PUBLIC int
+mallopt(int param, int value)
+{
+	(void)param;
+	(void)value;
+	return 1;
+}
+
+VMM_PUBLIC void
+malloc_stats(void)
+{
+	VMEM *vmp = pool();
+	if (vmp != NULL)
+		vmem_stats_print(vmp, NULL);
+}
+
+/* ---- glibc's internal names ---------------------------------------------- */
+/* declared here: no header of glibc's does */
+void *__libc_malloc(size_t size);
+void __libc_free(void *ptr);
+void *__libc_calloc(size_t nmemb, size_t size);
+void *__libc_realloc(void *ptr, size_t size);
+void *__libc_memalign(size_t alignment, size_t size);
+void *__libc_valloc(size_t size);
+void *__libc_pvalloc(size_t size);
+
+VMM_PUBLIC void *
+__libc_malloc(size_t size)
+{
+	return malloc(size);
+}
+
+VMM_PUBLIC void
+__libc_free(void *ptr)
+{
+	free(ptr);
+}
+
+VMM_PUBLIC void *
+__libc_calloc(size_t nmemb, size_t size)
+{
+	return calloc(nmemb, size);
+}
+
+VMM_PUBLIC void *
+__libc_realloc(void *ptr, size_t size)
+{
+	return realloc(ptr, size);
+}
+
+VMM_PUBLIC void *
+__libc_memalign(size_t alignment, size_t size)
+{
+	return memalign(alignment, size);
+}
+
+VMM_PUBLIC void *
+__libc_valloc(size_t size)
+{
+	return valloc(size);
+}
+
+VMM_PUBLIC void *
+__libc_pvalloc(size_t size)
+{
+	return pvalloc(size);
+}
