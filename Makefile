@@ -198,7 +198,13 @@ DEMO_DIR ?= $(or $(TMPDIR),/tmp)
 $(BUILD)/wordfreq: test/example/wordfreq.c $(BUILD)/libvmem.so include/libvmem.h
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Iinclude $(WARN) $< -o $@ \
 		-L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lvmem
-demo: $(BUILD)/wordfreq
+# the main job: an unmodified program (perl, counting words) whose whole heap
+# is a pool, run with the launcher; then the same through the libvmem API
+DEMO_PERL := $$c{lc $$1}++ while /(\w+)/g; END { printf "%7d %s\n", $$c{$$_}, $$_ \
+	for (sort { $$c{$$b} <=> $$c{$$a} || $$a cmp $$b } keys %c)[0..9] }
+demo: lib $(BUILD)/wordfreq
+	$(BUILD)/vmmalloc --dir $(DEMO_DIR) --size 64M --stats -- \
+		perl -ne '$(DEMO_PERL)' README.md LICENSE $(CORE_SRCS)
 	$(BUILD)/wordfreq $(DEMO_DIR) README.md LICENSE $(CORE_SRCS)
 
 # ---- benchmark -----------------------------------------------------------

@@ -14,6 +14,7 @@
  * aligned_alloc and posix_memalign refuse one that is not (EINVAL).
  */
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -239,6 +240,51 @@ mallopt(int param, int value)
 	(void)param;
 	(void)value;
 	return 1;
+}
+
+/* glibc's fields as they apply to one pool: "arena" is the pool's data
+ * area, in use and free split it; nothing is mmapped apart from it */
+static struct mallinfo2
+pool_info(void)
+{
+	struct mallinfo2 mi;
+	memset(&mi, 0, sizeof(mi));
+	VMEM *vmp = pool();
+	if (vmp == NULL)
+		return mi;
+	struct pool_usage u;
+	pool_usage(vmp, &u);
+	mi.arena = u.data_bytes;
+	mi.ordblks = u.free_extents;
+	mi.uordblks = u.in_use_bytes;
+	mi.fordblks = u.data_bytes - u.in_use_bytes;
+	return mi;
+}
+
+VMM_PUBLIC struct mallinfo2
+mallinfo2(void)
+{
+	return pool_info();
+}
+
+/* the old interface: int fields, saturated rather than wrapped */
+static int
+saturate(size_t v)
+{
+	return v > INT_MAX ? INT_MAX : (int)v;
+}
+
+VMM_PUBLIC struct mallinfo
+mallinfo(void)
+{
+	struct mallinfo2 mi2 = pool_info();
+	struct mallinfo mi;
+	memset(&mi, 0, sizeof(mi));
+	mi.arena = saturate(mi2.arena);
+	mi.ordblks = saturate(mi2.ordblks);
+	mi.uordblks = saturate(mi2.uordblks);
+	mi.fordblks = saturate(mi2.fordblks);
+	return mi;
 }
 
 VMM_PUBLIC void

@@ -12,6 +12,7 @@
  * they may be a moment apart from each other on a busy pool. Objects in
  * the threads' caches count as free ("cached"), not as in use; the bins'
  * nmalloc/nfree count objects moving between slabs and caches.
+ * pool_usage gives the same totals to a program (libvmmalloc's mallinfo).
  */
 #include <string.h>
 
@@ -98,6 +99,40 @@ take_snapshot(VMEM *vmp, struct snapshot *s)
 	vm_unlock(&vmp->extents.lock);
 }
 
+/* a - b, or 0: the parts of a snapshot are read a moment apart */
+static uint64_t
+minus(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+/* bytes of large objects in use and their count (caches excluded) */
+static void
+large_in_use(const struct snapshot *s, uint64_t *bytes, uint64_t *count)
+{
+	/* the caches' own runs and the large runs they hold are not in use */
+	uint64_t cache_bytes = (uint64_t)s->ncaches *
+			VM_PAGES(tcache_bytes()) * VM_PAGE;
+	*bytes = minus(s->ex.large_pages << VM_PAGE_SHIFT,
+			cache_bytes + s->cached_large);
+	*count = minus(s->ex.nlarge, s->ncaches + s->cached_runs);
+}
+
+void
+pool_usage(VMEM *vmp, struct pool_usage *u)
+{
+	struct snapshot s;
+	take_snapshot(vmp, &s);
+	uint64_t large, nlarge;
+	large_in_use(&s, &large, &nlarge);
+	const region_t *rg = &vmp->region;
+	u->data_bytes = (uint64_t)(rg->npages - rg->data_first) << VM_PAGE_SHIFT;
+	u->in_use_bytes = s.small_bytes + large;
+	u->objects = s.small_objs + nlarge;
+	u->large_bytes = large;
+	u->free_extents = s.ex.nfree_runs;
+}
+
 static void
 print_general(VMEM *vmp)
 {
@@ -113,23 +148,15 @@ print_general(VMEM *vmp)
 			SC_NCLASSES, SC_SMALL_MAX);
 }
 
-/* a - b, or 0: the parts of a snapshot are read a moment apart */
-static uint64_t
-minus(uint64_t a, uint64_t b)
-{
-	return a > b ? a - b : 0;
-}
 
 static void
 print_merged(VMEM *vmp, const struct snapshot *s)
 {
 	const region_t *rg = &vmp->region;
-	/* the caches' own runs and the large runs they hold are not in use */
 	uint64_t cache_bytes = (uint64_t)s->ncaches *
 			VM_PAGES(tcache_bytes()) * VM_PAGE;
-	uint64_t large = minus(s->ex.large_pages << VM_PAGE_SHIFT,
-			cache_bytes + s->cached_large);
-	uint64_t nlarge = minus(s->ex.nlarge, s->ncaches + s->cached_runs);
+	uint64_t large, nlarge;
+	large_in_use(s, &large, &nlarge);
 	vm_out("Merged statistics:\n");
 	vm_outf("  allocated: %llu bytes (small %llu in %llu objects, "
 			"large %llu in %llu objects)\n",

@@ -62,6 +62,16 @@ size_t pool_caches_drain(VMEM *vmp);
 /* in a fork child: drops the caches of the threads that are gone */
 void thread_fork_child(void);
 
+/* ---- stats.c: the totals vmem_stats_print shows ------------------------- */
+struct pool_usage {
+	uint64_t data_bytes;	/* the pool less its metadata */
+	uint64_t in_use_bytes;	/* objects in use (cached ones are free) */
+	uint64_t objects;	/* how many */
+	uint64_t large_bytes;	/* of which large objects */
+	uint64_t free_extents;	/* free runs of pages */
+};
+void pool_usage(VMEM *vmp, struct pool_usage *u);
+
 /* ---- fork.c ------------------------------------------------------------- */
 /* run by the fork handlers with every lock of every pool held */
 struct fork_hooks {
