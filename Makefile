@@ -167,11 +167,12 @@ $(BUILD)/test/vmmalloc/lib_%.so: test/vmmalloc/lib_%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$@) $(CC) -std=c11 -D_GNU_SOURCE -O2 -g -fPIC -shared -Iinclude $(WARN) \
 		-Wno-missing-prototypes $< -o $@
-$(BUILD)/test/vmmalloc/linked_%: test/vmmalloc/linked_%.c $(BUILD)/libvmmalloc.so include/libvmmalloc.h
+VMM_TEST_HDRS := $(wildcard test/vmmalloc/*.h)
+$(BUILD)/test/vmmalloc/linked_%: test/vmmalloc/linked_%.c $(BUILD)/libvmmalloc.so include/libvmmalloc.h $(VMM_TEST_HDRS)
 	@mkdir -p $(@D)
 	$(call say,CC,$@) $(CC) -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Iinclude $(WARN) \
 		-Wno-missing-prototypes $< -o $@ -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lvmmalloc -ldl
-$(BUILD)/test/vmmalloc/%: test/vmmalloc/%.c
+$(BUILD)/test/vmmalloc/%: test/vmmalloc/%.c $(VMM_TEST_HDRS)
 	@mkdir -p $(@D)
 	$(call say,CC,$@) $(CC) -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Iinclude $(WARN) \
 		-Wno-missing-prototypes $< -o $@ -ldl

@@ -94,6 +94,9 @@ prepare(void)
 static void
 parent(void)
 {
+	vm_log(2, "fork: parent goes on (%s)", copy_fd >= 0 ?
+			"the child has a copy of the pool" :
+			"the pool is copy-on-write");
 	if (copy_fd >= 0)
 		close(copy_fd);
 	copy_fd = -1;
@@ -102,6 +105,7 @@ parent(void)
 static void
 child(void)
 {
+	vm_log(2, "fork: child (VMMALLOC_FORK=%d)", mode);
 	if (copy_fd >= 0) {
 		if (backing_adopt_file(backing(), copy_fd) != 0)
 			vmm_fatal("fork: cannot map the child's copy of the pool:",

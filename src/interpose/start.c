@@ -110,6 +110,7 @@ make_pool(void)
 {
 	static char dir[PATH_MAX];
 	struct vmm_config cfg;
+	vm_log_init();
 	vmm_config_read(&cfg);
 	if (strlen(cfg.dir) >= sizeof(dir))
 		vmm_fatal("VMMALLOC_POOL_DIR is too long:", cfg.dir);
@@ -119,9 +120,13 @@ make_pool(void)
 		vmm_fatal("cannot make the pool (VMMALLOC_POOL_DIR, "
 				"VMMALLOC_POOL_SIZE):", vmem_errormsg());
 	log_stats = cfg.log_stats;
+	if (log_stats || vm_log_level() > 0)
+		vm_log_keep_stderr();
 	vmm_base = vmp->region.base;
 	vmm_size = vmp->region.size;
 	vmm_fork_init(cfg.fork_mode, dir);
+	vm_log(2, "pool of %zu bytes at %p in %s, VMMALLOC_FORK=%d",
+			vmm_size, (void *)vmm_base, dir, cfg.fork_mode);
 	atomic_store_explicit(&vmm_pool, vmp, memory_order_release);
 }
 
@@ -159,6 +164,7 @@ __attribute__((destructor)) static void
 vmm_destructor(void)
 {
 	VMEM *vmp = atomic_load(&vmm_pool);
+	vm_log(2, "the program ends; the pool stays mapped to the last free");
 	if (log_stats && vmp != NULL)
 		vmem_stats_print(vmp, NULL);
 }

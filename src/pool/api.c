@@ -86,6 +86,25 @@ pool_alloc(VMEM *vmp, size_t size)
 	return large_alloc(vmp, size, VM_PAGE);
 }
 
+/*
+ * True if the large run at ptr sits in a thread's cache: it carries the
+ * mark (tcache.h), and a look through every cache, taken from its owner
+ * for the moment, finds it there (a program may have stored the mark's
+ * value in a live object).
+ */
+static bool
+large_in_cache(VMEM *vmp, const run_t *run, const void *ptr)
+{
+	if (run->npages < TC_LARGE_MIN_PAGES ||
+			run->npages > TC_LARGE_MAX_PAGES ||
+			!tc_lmarked(vmp->cache_key, ptr))
+		return false;
+	pool_caches_freeze(vmp);
+	bool held = tcache_holds_large(vmp->tcaches, vmp->tc_top, run, ptr);
+	pool_caches_thaw(vmp);
+	return held;
+}
+
 /* the run owning the object that starts at ptr, or NULL (message set) */
 static run_t *
 pool_object_run(VMEM *vmp, const void *ptr)
@@ -103,7 +122,7 @@ pool_object_run(VMEM *vmp, const void *ptr)
 		if (run->kind == RUN_LARGE && region_run_page(rg, run) == page &&
 				((uintptr_t)ptr & VM_PAGE_MASK) == 0 &&
 				run->cls != RUN_CLS_TCACHE &&
-				run->cls != RUN_CLS_CACHED)
+				!large_in_cache(vmp, run, ptr))
 			return run;
 	}
 	vm_err("%p is not the start of a live object of pool %p", ptr,
@@ -167,8 +186,10 @@ large_cached_alloc(VMEM *vmp, size_t size)
 
 /*
  * The large object ptr, whose first page's entry names run, into the
- * cache tc; false if it did not go there: ptr does not start a live large
- * object, the run is too short or too long, or the cache is full.
+ * cache tc; false if it did not go there: ptr does not start a large
+ * object, the run is too short or too long, it carries the mark of a
+ * cached run (the slow path finds out whether it is one), or the cache is
+ * full.
  */
 static inline bool
 large_cached_free(VMEM *vmp, tcache_t *tc, run_t *run, void *ptr)
@@ -177,10 +198,11 @@ large_cached_free(VMEM *vmp, tcache_t *tc, run_t *run, void *ptr)
 	if (region_addr(rg, region_run_page(rg, run)) != ptr ||
 			run->npages < TC_LARGE_MIN_PAGES ||
 			run->npages > TC_LARGE_MAX_PAGES ||
-			run->cls == RUN_CLS_CACHED || run->cls == RUN_CLS_TCACHE)
+			run->cls == RUN_CLS_TCACHE ||
+			tc_lmarked(vmp->cache_key, ptr))
 		return false;
 	tc_enter(tc);
-	bool cached = !tc_stolen(tc) && tcache_large_push(tc, rg, run);
+	bool cached = !tc_stolen(tc) && tcache_large_push(tc, run, ptr);
 	tc_exit(tc);
 	return cached;
 }

@@ -34,7 +34,6 @@ struct walk {
 	uint64_t nfree_runs, nlarge;
 	uint64_t tree_nodes;
 	uint64_t cached;	/* objects in the threads' caches */
-	uint64_t cached_runs;	/* large runs marked cached, in the tiling */
 	uint32_t slabs[SC_NCLASSES];
 	uint32_t empty[SC_NCLASSES];
 	uint64_t objs[SC_NCLASSES];
@@ -165,7 +164,6 @@ check_runs(struct walk *w)
 		case RUN_LARGE:
 			w->large_pages += run->npages;
 			w->nlarge++;
-			w->cached_runs += run->cls == RUN_CLS_CACHED;
 			break;
 		case RUN_SLAB:
 			if (!check_slab(w, page, run))
@@ -274,7 +272,14 @@ check_cached(struct walk *w, void *obj, unsigned cls, bool mark, bool restore)
 	return true;
 }
 
-/* the large runs a cache holds: each marked cached, of its bucket */
+/* a large run's cls while check_cached_runs has seen it in a cache */
+#define RUN_CLS_SEEN	0xfe
+
+/*
+ * The large runs a cache holds: each a large run of its bucket carrying
+ * the mark, and in no other cache (a run seen once has its cls set to
+ * RUN_CLS_SEEN until unsee_cached_runs).
+ */
 static bool
 check_cached_runs(struct walk *w, const tcache_t *tc, uint64_t *count)
 {
@@ -287,15 +292,21 @@ check_cached_runs(struct walk *w, const tcache_t *tc, uint64_t *count)
 					tc->index, k, b->count, b->cap);
 		for (uint32_t i = 0; i < b->count; i++) {
 			const void *a = b->objs[i];
-			const run_t *run = region_has_data(rg, a) ?
+			run_t *run = region_has_data(rg, a) ?
 					region_lookup(rg, region_page(rg, a)) : NULL;
 			if (run == NULL || run->kind != RUN_LARGE ||
 					region_addr(rg, region_run_page(rg, run)) != a ||
-					run->cls != RUN_CLS_CACHED ||
-					tc_lbucket(run->npages) != k)
+					run->npages < TC_LARGE_MIN_PAGES ||
+					run->npages > TC_LARGE_MAX_PAGES ||
+					tc_lbucket(run->npages) != k ||
+					!tc_lmarked(w->vmp->cache_key, a))
 				return corrupt("cache %u holds %p in large bucket "
 						"%u: not a cached run of it", tc->index,
 						a, k);
+			if (run->cls != 0)
+				return corrupt("large run %p is in two caches "
+						"(or its class is %u)", a, run->cls);
+			run->cls = RUN_CLS_SEEN;
 			bytes += (uint64_t)run->npages << VM_PAGE_SHIFT;
 		}
 		*count += b->count;
@@ -306,6 +317,24 @@ check_cached_runs(struct walk *w, const tcache_t *tc, uint64_t *count)
 				(unsigned long long)tc->large_bytes,
 				(unsigned long long)tc->large_budget);
 	return true;
+}
+
+/* undoes what check_cached_runs did to the runs of tc */
+static void
+unsee_cached_runs(struct walk *w, const tcache_t *tc)
+{
+	const region_t *rg = &w->vmp->region;
+	for (unsigned k = 0; k < TC_LBUCKETS; k++) {
+		const tc_bin_t *b = &tc->lbins[k];
+		for (uint32_t i = 0; i < b->count && i < b->cap; i++) {
+			const void *a = b->objs[i];
+			run_t *run = region_has_data(rg, a) ?
+					region_lookup(rg, region_page(rg, a)) : NULL;
+			if (run != NULL && run->kind == RUN_LARGE &&
+					run->cls == RUN_CLS_SEEN)
+				run->cls = 0;
+		}
+	}
 }
 
 /*
@@ -329,6 +358,8 @@ check_caches(struct walk *w)
 			ncaches++;
 			if (pass == 0 && ok && !check_cached_runs(w, tc, &runs))
 				ok = false;
+			if (pass == 1)
+				unsee_cached_runs(w, tc);
 			for (unsigned c = 0; c < SC_NCLASSES; c++) {
 				tc_bin_t *b = &tc->bins[c];
 				if (pass == 0 && ok && (b->count > b->cap ||
@@ -362,11 +393,6 @@ check_caches(struct walk *w)
 			if (ok && ncaches != vmp->ncaches)
 				ok = corrupt("%u caches found, %u counted",
 						ncaches, vmp->ncaches);
-			if (ok && runs != w->cached_runs)
-				ok = corrupt("%llu large runs are marked cached, "
-						"the caches hold %llu",
-						(unsigned long long)w->cached_runs,
-						(unsigned long long)runs);
 		}
 	}
 	return ok;

@@ -86,8 +86,10 @@ out_fd(void)
 	return log_fd;
 }
 
-__attribute__((constructor)) static void
-log_init(void)
+static pthread_once_t env_read = PTHREAD_ONCE_INIT;
+
+static void
+read_env(void)
 {
 	const char *file = secure_getenv(VM_LOG_FILE_VAR);
 	if (file != NULL)
@@ -99,6 +101,32 @@ log_init(void)
 	}
 }
 
+void
+vm_log_init(void)
+{
+	pthread_once(&env_read, read_env);
+}
+
+__attribute__((constructor)) static void
+log_init(void)
+{
+	vm_log_init();
+}
+
+void
+vm_log_keep_stderr(void)
+{
+	pthread_once(&log_opened, open_log);
+	if (log_fd != STDERR_FILENO)
+		return;		/* a log file: nothing to keep */
+	int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 200);
+	if (fd >= 0)
+		log_fd = fd;
+}
+
+#if !VM_INTERPOSE
+/* libvmem may be unloaded: its log file goes with it (libvmmalloc's stays
+ * open to the end, for the last lines of a program that is exiting) */
 __attribute__((destructor)) static void
 log_fini(void)
 {
@@ -106,6 +134,7 @@ log_fini(void)
 		close(log_fd);
 	log_fd = STDERR_FILENO;
 }
+#endif
 
 void
 vm_log_write(int level, const char *file, int line, const char *func,

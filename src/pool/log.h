@@ -39,6 +39,12 @@ void vm_log_write(int level, const char *file, int line, const char *func,
 		vm_log_write(level, __FILE__, __LINE__, __func__, __VA_ARGS__); \
 } while (0)
 
+/* reads the log variables of the environment (once; a constructor does it
+ * too, but an interposer may need the log before constructors run) */
+void vm_log_init(void);
+/* output that would go to stderr goes to a copy of it from now on, so a
+ * program that closes stderr before it exits still gets its last lines */
+void vm_log_keep_stderr(void);
 void vm_out(const char *s);
 void vm_outf(const char *fmt, ...) VM_FORMAT(1, 2);
 void vm_set_print(void (*print_func)(const char *s));

@@ -6,7 +6,9 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pool/fmt.h"
@@ -55,6 +57,29 @@ inside_large_object(VMEM *vmp, uintptr_t start, uintptr_t end)
  * Builds a pool in [addr, addr + size); size is a multiple of VM_PAGE.
  * The caller puts it in the registry.
  */
+/*
+ * The key that marks cached large runs (tcache.h): random, so that no
+ * program stores the mark by chance; from getrandom, else from the clock
+ * and the address, mixed (splitmix64's finaliser).
+ */
+static uint64_t
+cache_key(const VMEM *vmp)
+{
+	uint64_t k;
+	if (getrandom(&k, sizeof(k), GRND_NONBLOCK) != (ssize_t)sizeof(k)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		k = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
+				(uint64_t)(uintptr_t)vmp;
+	}
+	k ^= k >> 30;
+	k *= 0xbf58476d1ce4e5b9ULL;
+	k ^= k >> 27;
+	k *= 0x94d049bb133111ebULL;
+	k ^= k >> 31;
+	return k;
+}
+
 static VMEM *
 pool_init(void *addr, size_t size, const backing_t *backing)
 {
@@ -81,6 +106,7 @@ pool_init(void *addr, size_t size, const backing_t *backing)
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
 		bin_init(&vmp->bins[c]);
 	vm_lock_init(&vmp->tc_lock);
+	vmp->cache_key = cache_key(vmp);
 	vmp->magic = VMEM_MAGIC;
 	vm_log(3, "pool %p: %zu bytes, data from page %u", (void *)vmp, size,
 			vmp->region.data_first);

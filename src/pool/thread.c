@@ -110,7 +110,7 @@ pool_tcache(VMEM *vmp)
 	uint64_t budget = vmp->region.size / 32;
 	if (budget > ((uint64_t)32 << 20))
 		budget = (uint64_t)32 << 20;
-	tcache_init(tc, idx, budget);
+	tcache_init(tc, idx, budget, vmp->cache_key);
 	vm_lock(&vmp->tc_lock);
 	run->cls = RUN_CLS_TCACHE;
 	if (idx > vmp->tc_top)

@@ -34,6 +34,7 @@ struct vmem {
 	vm_lock_t tc_lock;		/* taking caches from their owners */
 	uint32_t tc_top;		/* highest index that had a cache */
 	uint32_t ncaches;		/* caches now */
+	uint64_t cache_key;		/* random: marks cached large runs */
 	_Atomic(tcache_t *) tcaches[TC_MAX_THREADS + 1];	/* by thread */
 };
 

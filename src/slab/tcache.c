@@ -41,7 +41,8 @@ tcache_bytes(void)
 }
 
 void
-tcache_init(tcache_t *tc, uint32_t index, uint64_t large_budget)
+tcache_init(tcache_t *tc, uint32_t index, uint64_t large_budget,
+		uint64_t large_key)
 {
 	atomic_init(&tc->in_op, 0);
 	atomic_init(&tc->steal_req, 0);
@@ -62,6 +63,25 @@ tcache_init(tcache_t *tc, uint32_t index, uint64_t large_budget)
 	}
 	tc->large_bytes = 0;
 	tc->large_budget = large_budget;
+	tc->large_key = large_key;
+}
+
+bool
+tcache_holds_large(_Atomic(tcache_t *) *tcs, uint32_t top, const run_t *run,
+		const void *addr)
+{
+	unsigned k = tc_lbucket(run->npages);
+	for (uint32_t i = 1; i <= top; i++) {
+		const tcache_t *tc = atomic_load_explicit(&tcs[i],
+				memory_order_relaxed);
+		if (tc == NULL)
+			continue;
+		const tc_bin_t *b = &tc->lbins[k];
+		for (uint32_t j = 0; j < b->count; j++)
+			if (b->objs[j] == addr)
+				return true;
+	}
+	return false;
 }
 
 void *
@@ -104,7 +124,7 @@ tcache_flush_all(tcache_t *tc, bin_t *bins, region_t *rg, extents_t *ex)
 		tc_bin_t *b = &tc->lbins[k];
 		for (uint32_t i = 0; i < b->count; i++) {
 			run_t *run = region_run(rg, region_page(rg, b->objs[i]));
-			run->cls = 0;
+			*(uint64_t *)b->objs[i] = 0;
 			extents_free(ex, rg, run);
 		}
 		n += b->count;

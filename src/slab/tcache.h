@@ -47,10 +47,8 @@
 /* thread indices are 1..TC_MAX_THREADS; 0 means "no cache" */
 #define TC_MAX_THREADS	1024
 
-/* the run record's cls of a large run holding a tcache (not an object),
- * and of a large object that sits in a cache (free for the program) */
+/* the run record's cls of a large run holding a tcache (not an object) */
 #define RUN_CLS_TCACHE	0xff
-#define RUN_CLS_CACHED	0xfe
 
 /*
  * Large objects up to TC_LARGE_MAX_PAGES pages are cached too, as whole
@@ -59,6 +57,14 @@
  * length of their bucket (tc_lround: at most 1/16 more), so every run of
  * a bucket serves every request of it; a run of another length (a
  * realloc shrank or grew it) serves the requests it is long enough for.
+ *
+ * A cached run is marked in its own first word, not in its run record:
+ * the word holds tc_lmark(key, address), key being the pool's random
+ * cache_key. The record is then only read while runs move between the
+ * threads' caches, so it stays in every core's cache, and the line of
+ * the mark is the one the program touches next anyway. A free whose
+ * object carries the mark may be a double free, or a program that stored
+ * that very value: the caller settles it by looking in the caches.
  */
 #define TC_LARGE_MIN_PAGES	5	/* the first length above SC_SMALL_MAX */
 #define TC_LARGE_MAX_PAGES	64	/* 256 KiB */
@@ -98,6 +104,7 @@ typedef struct tcache_s {
 	tc_bin_t lbins[TC_LBUCKETS];	/* large runs, by length */
 	uint64_t large_bytes;	/* bytes of the cached large runs */
 	uint64_t large_budget;	/* at most this many */
+	uint64_t large_key;	/* the pool's cache_key: marks cached runs */
 	void *slots[];
 } tcache_t;
 
@@ -109,7 +116,8 @@ size_t tcache_bytes(void);
 unsigned tcache_lcap(unsigned k);
 /* sets up an empty cache in memory of tcache_bytes(); large runs cached
  * stay under large_budget bytes */
-void tcache_init(tcache_t *tc, uint32_t index, uint64_t large_budget);
+void tcache_init(tcache_t *tc, uint32_t index, uint64_t large_budget,
+		uint64_t large_key);
 
 /* ---- the owner's side of the handshake -------------------------------- */
 static inline void
@@ -155,6 +163,20 @@ unsigned tcache_flush(tcache_t *tc, unsigned cls, unsigned keep, bin_t *bin,
 size_t tcache_flush_all(tcache_t *tc, bin_t *bins, region_t *rg,
 		extents_t *ex);
 
+/* the mark of a cached large run at addr */
+static inline uint64_t
+tc_lmark(uint64_t key, const void *addr)
+{
+	return key ^ (uint64_t)(uintptr_t)addr;
+}
+
+/* true if the large object at addr carries the mark of a cached run */
+static inline bool
+tc_lmarked(uint64_t key, const void *addr)
+{
+	return *(const uint64_t *)addr == tc_lmark(key, addr);
+}
+
 /* a cached large run of at least npages (5..64), or NULL */
 static inline run_t *
 tcache_large_pop(tcache_t *tc, region_t *rg, uint32_t npages)
@@ -168,23 +190,28 @@ tcache_large_pop(tcache_t *tc, region_t *rg, uint32_t npages)
 		return NULL;
 	b->count--;
 	tc->large_bytes -= (uint64_t)run->npages << VM_PAGE_SHIFT;
-	run->cls = 0;
+	*(uint64_t *)addr = 0;
 	return run;
 }
 
-/* caches the large run (5..64 pages); false if its bucket or the budget
- * is full (then the caller frees it) */
+/* caches the large run (5..64 pages) at addr; false if its bucket or the
+ * budget is full (then the caller frees it) */
 static inline bool
-tcache_large_push(tcache_t *tc, region_t *rg, run_t *run)
+tcache_large_push(tcache_t *tc, run_t *run, void *addr)
 {
 	tc_bin_t *b = &tc->lbins[tc_lbucket(run->npages)];
 	uint64_t bytes = (uint64_t)run->npages << VM_PAGE_SHIFT;
 	if (b->count == b->cap || tc->large_bytes + bytes > tc->large_budget)
 		return false;
-	run->cls = RUN_CLS_CACHED;
-	b->objs[b->count++] = region_addr(rg, region_run_page(rg, run));
+	*(uint64_t *)addr = tc_lmark(tc->large_key, addr);
+	b->objs[b->count++] = addr;
 	tc->large_bytes += bytes;
 	return true;
 }
+
+/* true if some cache of tcs[1..top] holds the large run at addr (the
+ * caches taken from their owners) */
+bool tcache_holds_large(_Atomic(tcache_t *) *tcs, uint32_t top,
+		const run_t *run, const void *addr);
 
 #endif /* VM_TCACHE_H */

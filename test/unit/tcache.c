@@ -242,24 +242,51 @@ START_TEST(test_large_runs_cached)
 	run_t *run = region_run(&vmp->region, region_page(&vmp->region, p));
 	vmem_free(vmp, p);
 	ck_assert_uint_eq(run->kind, RUN_LARGE);
-	ck_assert_uint_eq(run->cls, RUN_CLS_CACHED);
+	ck_assert(tc_lmarked(vmp->cache_key, p));
+	ck_assert_uint_eq(run->cls, 0);	/* the record is not written */
 	ck_assert_int_eq(vmem_check(vmp), 1);
+	ck_assert_uint_eq(run->cls, 0);	/* nor left changed by the check */
 	/* freed twice while cached: refused, nothing changes */
 	vmem_free(vmp, p);
 	ck_assert_ptr_nonnull(strstr(vmem_errormsg(), "not the start of a live"));
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	ck_assert_uint_eq(vmem_malloc_usable_size(vmp, p), 0);
+	ck_assert_ptr_null(vmem_realloc(vmp, p, 200000));
 	/* a cached run that lost its mark is corruption */
-	run->cls = 0;
+	uint64_t mark = *(uint64_t *)p;
+	*(uint64_t *)p = 0;
 	ck_assert_int_eq(vmem_check(vmp), 0);
-	run->cls = RUN_CLS_CACHED;
+	*(uint64_t *)p = mark;
 	ck_assert_int_eq(vmem_check(vmp), 1);
-	/* a request its bucket covers gets it back */
+	/* a request its bucket covers gets it back, unmarked */
 	char *q = vmem_malloc(vmp, 99000);
 	ck_assert_ptr_eq(q, p);
-	ck_assert_uint_eq(run->cls, 0);
+	ck_assert(!tc_lmarked(vmp->cache_key, q));
 	ck_assert_uint_ge(vmem_malloc_usable_size(vmp, q), 100000);
 	memset(q, 1, 100000);
+	vmem_free(vmp, q);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	region_pool_delete(vmp, 64 * TU_MIB);
+}
+END_TEST
+
+/* a live large object that holds the mark's value by chance is still a
+ * live object: usable, reallocated, freed and cached again */
+START_TEST(test_large_mark_collision)
+{
+	VMEM *vmp = region_pool(64 * TU_MIB);
+	uint64_t *p = vmem_malloc(vmp, 30000);	/* 8 pages */
+	ck_assert_ptr_nonnull(p);
+	*p = tc_lmark(vmp->cache_key, p);
+	ck_assert_uint_ge(vmem_malloc_usable_size(vmp, p), 30000);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	vmem_free(vmp, p);			/* slow path: not cached */
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	uint64_t *q = vmem_malloc(vmp, 30000);
+	ck_assert_ptr_nonnull(q);
+	*q = tc_lmark(vmp->cache_key, q);
+	q = vmem_realloc(vmp, q, 60000);
+	ck_assert_ptr_nonnull(q);
 	vmem_free(vmp, q);
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	region_pool_delete(vmp, 64 * TU_MIB);
@@ -382,6 +409,7 @@ main(void)
 	tcase_add_test(tc, test_exhaustion_takes_back_caches);
 	tcase_add_test(tc, test_check_verifies_caches);
 	tcase_add_test(tc, test_large_runs_cached);
+	tcase_add_test(tc, test_large_mark_collision);
 	tcase_add_test(tc, test_many_pools_many_threads);
 	tcase_add_test(tc, test_fork_while_four_threads_allocate);
 	return tu_run(s);
