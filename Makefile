@@ -214,7 +214,7 @@ $(BUILD)/bench/%: test/bench/%.c $(BUILD)/libvmem.so include/libvmem.h
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Iinclude $(WARN) -Wno-missing-prototypes \
 		$< -o $@ -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lvmem -ldl -lm
-bench: $(patsubst test/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+bench: $(patsubst test/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS)) $(BUILD)/libvmmalloc.so
 	test/bench/run.sh $(BUILD)
 
 clean:

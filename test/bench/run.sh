@@ -357,6 +357,8 @@ main() {
 	print_capacity
 	plot_throughput
 	printf '\nraw numbers: %s\n' "$csv"
+	# real programs under each malloc and libvmmalloc (see programs.sh)
+	"$(dirname "$0")/programs.sh" "$build" || broken=1
 	return "$broken"
 }
 
