@@ -73,6 +73,7 @@ backing_file_create(backing_t *b, const char *dir, size_t size)
 	}
 	b->kind = BACKING_FILE;
 	b->private_map = false;
+	b->align = 0;
 	b->fd = fd;
 	b->addr = addr;
 	b->size = size;

@@ -1,6 +1,6 @@
 /*
  * dax.h -- the memory behind a pool: a hidden temporary file, a region the
- * caller mapped, or (detection only, for now) a device DAX.
+ * caller mapped, or a whole device DAX.
  *
  * Only this directory calls mmap(2), munmap(2) or opens pool files.
  * Functions return 0 on success, or -1 with errno set and a message left
@@ -24,6 +24,7 @@ typedef struct backing_s {
 	int fd;			/* BACKING_FILE: the open file, else -1 */
 	void *addr;		/* the mapping */
 	size_t size;		/* bytes mapped */
+	size_t align;		/* BACKING_DEVDAX: the device's alignment */
 	bool private_map;	/* BACKING_FILE remapped MAP_PRIVATE for a fork
 				 * (backing_fork.c): the file is never written
 				 * again, decommit only drops our pages */
@@ -69,11 +70,31 @@ int backing_copy_range(const backing_t *b, int fd, size_t off, size_t len);
  * whose descriptor is closed; fd belongs to b afterwards */
 int backing_adopt_file(backing_t *b, int fd);
 
+/*
+ * Maps the device DAX at path (st its stat) as a pool: the whole device
+ * when size is 0 or larger than it, else size rounded up to the device's
+ * alignment; MAP_SHARED at an address of that alignment. The device is
+ * locked (flock) while the pool lives: a second pool on it fails with
+ * EBUSY. EINVAL when the device (or size) is below VMEM_MIN_POOL or its
+ * size or alignment cannot be read.
+ */
+int backing_devdax_create(backing_t *b, const char *path,
+		const struct stat *st, size_t size);
+
 /* unmaps and closes what backing_file_create made */
 void backing_destroy(backing_t *b);
 
 /* a printable name of the kind */
 const char *backing_kind_name(enum backing_kind_e kind);
+
+/*
+ * The size and alignment (bytes) of the device DAX st describes, from
+ * sysfs_root/dev/char/MAJ:MIN/size and .../align, or, where the device
+ * has no align attribute (kernels before 5.10), its region's
+ * .../device/dax_region/align. -1 (errno set, message) if unreadable.
+ */
+int devdax_geometry(const char *sysfs_root, const struct stat *st,
+		size_t *size, size_t *align);
 
 /*
  * 1 if the character device st describes is a device DAX (its sysfs

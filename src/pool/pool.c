@@ -133,35 +133,33 @@ vmem_create(const char *dir, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (!size_is_enough(size))
-		return NULL;
 	struct stat st;
+	bool dax = stat(dir, &st) == 0 && S_ISCHR(st.st_mode) &&
+			devdax_is_dax("/sys", &st);
+	/* a device DAX: size 0 means the whole device */
+	if (!(dax && size == 0) && !size_is_enough(size))
+		return NULL;
 	if (stat(dir, &st) != 0) {
 		int e = errno;
 		vm_err("cannot use %s: %s", dir, vm_strerror(e));
 		errno = e;
 		return NULL;
 	}
-	if (S_ISCHR(st.st_mode)) {
-		if (devdax_is_dax("/sys", &st)) {
-			vm_err("%s is a device DAX; device DAX pools are not "
-					"supported by this build yet", dir);
-			errno = ENOTSUP;
-		} else {
-			vm_err("%s is a character device but not a device DAX",
-					dir);
-			errno = EINVAL;
-		}
+	backing_t b;
+	if (dax) {
+		if (backing_devdax_create(&b, dir, &st, size) != 0)
+			return NULL;
+	} else if (S_ISCHR(st.st_mode)) {
+		vm_err("%s is a character device but not a device DAX", dir);
+		errno = EINVAL;
 		return NULL;
-	}
-	if (!S_ISDIR(st.st_mode)) {
+	} else if (!S_ISDIR(st.st_mode)) {
 		vm_err("%s is not a directory", dir);
 		errno = ENOTDIR;
 		return NULL;
-	}
-	backing_t b;
-	if (backing_file_create(&b, dir, size) != 0)
+	} else if (backing_file_create(&b, dir, size) != 0) {
 		return NULL;
+	}
 	VMEM *vmp = pool_init(b.addr, b.size, &b);
 	if (vmp == NULL) {
 		int e = errno;

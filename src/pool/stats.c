@@ -139,8 +139,13 @@ print_general(VMEM *vmp)
 	const region_t *rg = &vmp->region;
 	vm_out("___ Begin libvmem statistics ___\n");
 	vm_outf("version: %d.%d\n", VMEM_MAJOR_VERSION, VMEM_MINOR_VERSION);
-	vm_outf("pool: %p, %zu bytes, backing: %s\n", (void *)vmp, rg->size,
-			backing_kind_name(vmp->backing.kind));
+	if (vmp->backing.kind == BACKING_DEVDAX)
+		vm_outf("pool: %p, %zu bytes, backing: device DAX, alignment "
+				"%zu\n", (void *)vmp, rg->size,
+				vmp->backing.align);
+	else
+		vm_outf("pool: %p, %zu bytes, backing: %s\n", (void *)vmp,
+				rg->size, backing_kind_name(vmp->backing.kind));
 	vm_outf("page: %zu bytes; pages: %u, metadata %u, data %u\n",
 			VM_PAGE, rg->npages, rg->data_first,
 			rg->npages - rg->data_first);

@@ -1,7 +1,8 @@
 /*
- * devdax.c -- unit tests of device DAX detection (src/dax/devdax.c) on
- * sysfs layouts built as fixture directories, and of vmem_create's answer
- * for a character device that is not a device DAX.
+ * devdax.c -- unit tests of device DAX detection and geometry
+ * (src/dax/devdax.c) on sysfs layouts built as fixture directories, and of
+ * vmem_create's answer for character devices that are not a device DAX
+ * (/dev/null, /dev/zero) and for sizes of 0 there.
  */
 #include <errno.h>
 #include <sys/stat.h>
@@ -91,6 +92,97 @@ START_TEST(test_real_dev_null)
 }
 END_TEST
 
+/* root/dev/char/MAJ:MIN/REL holds text (directories made as needed) */
+static void
+attr(unsigned maj, unsigned min, const char *rel, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/dev/char/%u:%u/%s", root, maj, min,
+			rel);
+	for (char *slash = strchr(path + strlen(root) + 1, '/'); slash != NULL;
+			slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(path, 0755);
+		*slash = '/';
+	}
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(test_geometry)
+{
+	tu_mkdtemp(root, sizeof(root), NULL);
+	size_t size = 0, align = 0;
+	struct stat st;
+	/* kernels from 5.10: size and align beside each other */
+	attr(251, 0, "size", "1073741824\n");
+	attr(251, 0, "align", "2097152\n");
+	st = chardev(251, 0);
+	ck_assert_int_eq(devdax_geometry(root, &st, &size, &align), 0);
+	ck_assert_uint_eq(size, (size_t)1 << 30);
+	ck_assert_uint_eq(align, (size_t)2 << 20);
+	/* older ones: the alignment is the region's */
+	attr(251, 1, "size", "34359738368\n");
+	attr(251, 1, "device/dax_region/align", "4096\n");
+	st = chardev(251, 1);
+	ck_assert_int_eq(devdax_geometry(root, &st, &size, &align), 0);
+	ck_assert_uint_eq(size, (size_t)32 << 30);
+	ck_assert_uint_eq(align, 4096);
+	/* a 1 GiB alignment, written in hex */
+	attr(251, 2, "size", "0x80000000\n");
+	attr(251, 2, "align", "0x40000000\n");
+	st = chardev(251, 2);
+	ck_assert_int_eq(devdax_geometry(root, &st, &size, &align), 0);
+	ck_assert_uint_eq(size, (size_t)2 << 30);
+	ck_assert_uint_eq(align, (size_t)1 << 30);
+	/* no size; no alignment anywhere; a bad alignment; garbage */
+	attr(251, 3, "align", "2097152\n");
+	st = chardev(251, 3);
+	errno = 0;
+	ck_assert_int_eq(devdax_geometry(root, &st, &size, &align), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_ptr_nonnull(strstr(vmem_errormsg(), "size"));
+	attr(251, 4, "size", "1073741824\n");
+	st = chardev(251, 4);
+	ck_assert_int_eq(devdax_geometry(root, &st, &size, &align), -1);
+	ck_assert_ptr_nonnull(strstr(vmem_errormsg(), "alignment"));
+	attr(251, 5, "size", "1073741824\n");
+	attr(251, 5, "align", "3000\n");
+	st = chardev(251, 5);
+	ck_assert_int_eq(devdax_geometry(root, &st, &size, &align), -1);
+	attr(251, 6, "size", "12abc\n");
+	attr(251, 6, "align", "4096\n");
+	st = chardev(251, 6);
+	ck_assert_int_eq(devdax_geometry(root, &st, &size, &align), -1);
+	attr(251, 7, "size", "99999999999999999999999\n");
+	attr(251, 7, "align", "4096\n");
+	st = chardev(251, 7);
+	ck_assert_int_eq(devdax_geometry(root, &st, &size, &align), -1);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* another character device that is not DAX, even with size 0 (the whole
+ * device, for a DAX) */
+START_TEST(test_real_dev_zero)
+{
+	errno = 0;
+	ck_assert_ptr_null(vmem_create("/dev/zero", VMEM_MIN_POOL));
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_ptr_null(vmem_create("/dev/zero", 0));
+	ck_assert_int_eq(errno, EINVAL);
+	/* and 0 is still too small for a directory */
+	errno = 0;
+	ck_assert_ptr_null(vmem_create("/tmp", 0));
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -98,5 +190,7 @@ main(void)
 	TCase *tc = tu_tcase(s, "detect", 30);
 	tcase_add_test(tc, test_detection);
 	tcase_add_test(tc, test_real_dev_null);
+	tcase_add_test(tc, test_geometry);
+	tcase_add_test(tc, test_real_dev_zero);
 	return tu_run(s);
 }
