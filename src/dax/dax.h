@@ -88,6 +88,13 @@ void backing_destroy(backing_t *b);
 const char *backing_kind_name(enum backing_kind_e kind);
 
 /*
+ * The same from libdaxctl (daxctl.c), when it is installed and lists the
+ * device; -1 otherwise (nothing reported: the caller falls back to sysfs).
+ */
+int devdax_geometry_daxctl(const struct stat *st, size_t *size,
+		size_t *align);
+
+/*
  * The size and alignment (bytes) of the device DAX st describes, from
  * sysfs_root/dev/char/MAJ:MIN/size and .../align, or, where the device
  * has no align attribute (kernels before 5.10), its region's

@@ -3,8 +3,9 @@
  * mapping it as a pool (see dax.h).
  *
  * A character device is a device DAX when /sys/dev/char/MAJ:MIN/subsystem
- * is a link whose last component is "dax"; its size and alignment are
- * attributes there (the same numbers libdaxctl reads). The device has no
+ * is a link whose last component is "dax"; its size and alignment come
+ * from libdaxctl (daxctl.c) or, without it, from the attributes there
+ * that libdaxctl reads too. The device has no
  * page cache: nothing is ever msync'ed, and freed memory is not given
  * back. A pool holds an exclusive flock on the device for its lifetime.
  * Owns no state.
@@ -158,7 +159,9 @@ backing_devdax_create(backing_t *b, const char *path, const struct stat *st,
 		size_t size)
 {
 	size_t dev_size, align;
-	if (devdax_geometry("/sys", st, &dev_size, &align) != 0)
+	if ((devdax_geometry_daxctl(st, &dev_size, &align) != 0 ||
+			align < VM_PAGE || (align & (align - 1)) != 0) &&
+			devdax_geometry("/sys", st, &dev_size, &align) != 0)
 		return -1;
 	size_t len = dev_size;
 	if (size != 0 && size < dev_size)

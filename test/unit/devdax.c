@@ -85,6 +85,9 @@ START_TEST(test_real_dev_null)
 	struct stat st;
 	ck_assert_int_eq(stat("/dev/null", &st), 0);
 	ck_assert_int_eq(devdax_is_dax("/sys", &st), 0);
+	/* libdaxctl (when installed) lists no such device */
+	size_t size, align;
+	ck_assert_int_eq(devdax_geometry_daxctl(&st, &size, &align), -1);
 	errno = 0;
 	ck_assert_ptr_null(vmem_create("/dev/null", VMEM_MIN_POOL));
 	ck_assert_int_eq(errno, EINVAL);
