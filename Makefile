@@ -4,8 +4,9 @@
 #   make            release + debug libraries
 #   make demo       a real program (test/example/wordfreq.c) on a pool
 #   make check      unit, API and stress tests on the release/debug build,
-#                   then the whole suite again under AddressSanitizer + UBSan
-#                   and under ThreadSanitizer
+#                   libvmmalloc under real programs, device DAX pools on an
+#                   emulated NVDIMM under QEMU (test/dax), then the suite
+#                   again under AddressSanitizer + UBSan and ThreadSanitizer
 #                   (installs Check from Debian's packages if it is missing)
 #   make bench      the throughput and capacity benchmark (not a test)
 #
@@ -41,7 +42,8 @@ CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 # objects of one variant: $(call objs,VARIANT)
 objs = $(patsubst src/%.c,$(BUILD)/obj/$(1)/%.o,$(CORE_SRCS))
 
-.PHONY: all lib demo deps check check-all check-release check-vmmalloc check-asan check-tsan \
+.PHONY: all lib demo deps check check-all check-release check-vmmalloc check-dax \
+	check-asan check-tsan \
 	bench clean
 all: lib
 lib: $(BUILD)/libvmem.so $(BUILD)/libvmem.a \
@@ -177,12 +179,26 @@ $(BUILD)/test/vmmalloc/%: test/vmmalloc/%.c $(VMM_TEST_HDRS)
 	$(call say,CC,$@) $(CC) -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Iinclude $(WARN) \
 		-Wno-missing-prototypes $< -o $@ -ldl
 
+# ---- device DAX, end to end (test/dax) -------------------------------------
+# run-vm.sh boots Debian's kernel under QEMU with an emulated NVDIMM, makes
+# /dev/dax0.0 with ndctl at 2M and 4K alignment and runs these inside
+DAX_PROGS := $(BUILD)/test/dax/dax_e2e $(BUILD)/test/dax/dax_vmmalloc
+$(BUILD)/test/dax/dax_e2e: test/dax/dax_e2e.c test/dax/devmap.h $(BUILD)/libvmem.a include/libvmem.h
+	@mkdir -p $(@D)
+	$(call say,CC,$@) $(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude $(WARN) $< -o $@ \
+		$(BUILD)/libvmem.a -pthread
+$(BUILD)/test/dax/dax_vmmalloc: test/dax/dax_vmmalloc.c test/dax/devmap.h
+	@mkdir -p $(@D)
+	$(call say,CC,$@) $(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -pthread $< -o $@
+check-dax: lib $(DAX_PROGS)
+	test/dax/run-vm.sh -b $(BUILD)
+
 # Check's flags are read when make starts: install it first, then recurse
 deps:
 	@test/deps.sh
 check: deps
 	@$(MAKE) --no-print-directory check-all
-check-all: check-release check-vmmalloc check-asan check-tsan
+check-all: check-release check-vmmalloc check-dax check-asan check-tsan
 check-release: lib $(BUILD)/wordfreq $(call testbins,$(BUILD))
 	test/run-tests.sh release "test/abi.sh $(BUILD)" $(call testbins,$(BUILD))
 check-vmmalloc: lib $(VMM_TESTS)
