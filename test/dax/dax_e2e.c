@@ -445,10 +445,26 @@ check_busy(VMEM *vmp, const struct devmap *m)
 static const char *const whole_dependents[] = {
 	"whole: mapping (one, device size, aligned, shared)",
 	"whole: an object of 90% of the device",
+	"whole: vmem_stats_print names device DAX and alignment",
 	"objects: (all object checks)",
 	"busy: (all checks of a second pool)",
 	"delete: the device is unmapped",
 };
+
+/* what vmem_stats_print printed (vmem_set_funcs' print function) */
+static char stats_text[8192];
+static size_t stats_len;
+
+static void
+stats_sink(const char *s)
+{
+	size_t n = strlen(s);
+	if (n > sizeof(stats_text) - 1 - stats_len)
+		n = sizeof(stats_text) - 1 - stats_len;
+	memcpy(stats_text + stats_len, s, n);
+	stats_len += n;
+	stats_text[stats_len] = '\0';
+}
 
 static void
 check_whole(void)
@@ -485,6 +501,17 @@ check_whole(void)
 			"-%#" PRIxPTR ", got %p, errno %s", big, big / MIB,
 			m.start, m.end, (void *)p, errname(e));
 	vmem_free(vmp, p);
+
+	/* the statistics name the backing and its alignment */
+	stats_len = 0;
+	vmem_set_funcs(NULL, NULL, NULL, NULL, stats_sink);
+	vmem_stats_print(vmp, "mabl");
+	vmem_set_funcs(NULL, NULL, NULL, NULL, NULL);
+	char want[64];
+	snprintf(want, sizeof(want), "device DAX, alignment %zu", geo.align);
+	check(strstr(stats_text, want) != NULL,
+			"whole: vmem_stats_print names device DAX and alignment",
+			"expected \"%s\" in: %.200s", want, stats_text);
 
 	check_objects(vmp, &m);
 	check_busy(vmp, &m);
