@@ -312,9 +312,6 @@ vmem_free(VMEM *vmp, void *ptr)
 		return;
 	}
 	uint32_t page = (uint32_t)(off >> VM_PAGE_SHIFT);
-	/* the record of ptr's own page is the run's for large objects and
-	 * one-page slabs: fetch it while the page map is read */
-	__builtin_prefetch(region_run(rg, page));
 	uint64_t e = pagemap_get(&rg->pagemap, page);
 	run_t *run = pagemap_entry_run(e);
 	unsigned idx;
