@@ -9,6 +9,9 @@
 #                   again under AddressSanitizer + UBSan and ThreadSanitizer
 #                   (installs Check from Debian's packages if it is missing)
 #   make bench      the throughput and capacity benchmark (not a test)
+#   make install    PREFIX=/usr/local DESTDIR=...: libraries (debug builds
+#                   in $(libdir)/vmem_debug), headers, pkg-config files, the
+#                   launcher, manual pages; make uninstall removes them
 #
 # libvmmalloc (src/interpose) is the same core compiled a second time with
 # VM_INTERPOSE=1, plus the malloc family it exports; build/vmmalloc is its
@@ -43,8 +46,9 @@ CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 objs = $(patsubst src/%.c,$(BUILD)/obj/$(1)/%.o,$(CORE_SRCS))
 
 .PHONY: all lib demo deps check check-all check-release check-vmmalloc check-dax \
+	check-install \
 	check-asan check-tsan \
-	bench clean
+	bench install uninstall clean
 all: lib
 lib: $(BUILD)/libvmem.so $(BUILD)/libvmem.a \
 	$(BUILD)/debug/libvmem.so $(BUILD)/debug/libvmem.a $(BUILD)/libvmem.pc \
@@ -198,11 +202,14 @@ deps:
 	@test/deps.sh
 check: deps
 	@$(MAKE) --no-print-directory check-all
-check-all: check-release check-vmmalloc check-dax check-asan check-tsan
+check-all: check-release check-vmmalloc check-install check-dax check-asan check-tsan
 check-release: lib $(BUILD)/wordfreq $(call testbins,$(BUILD))
 	test/run-tests.sh release "test/abi.sh $(BUILD)" $(call testbins,$(BUILD))
 check-vmmalloc: lib $(VMM_TESTS)
 	test/vmmalloc/run.sh $(BUILD)
+# make install into a temporary DESTDIR, used through pkg-config, uninstalled
+check-install: lib
+	test/install.sh $(BUILD)
 check-asan: $(call testbins,$(BUILD)/asan)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -232,6 +239,68 @@ $(BUILD)/bench/%: test/bench/%.c $(BUILD)/libvmem.so include/libvmem.h
 		$< -o $@ -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lvmem -ldl -lm
 bench: $(patsubst test/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS)) $(BUILD)/libvmmalloc.so
 	test/bench/run.sh $(BUILD)
+
+# ---- installation ----------------------------------------------------------
+PREFIX     ?= /usr/local
+prefix     ?= $(PREFIX)
+bindir     ?= $(prefix)/bin
+libdir     ?= $(prefix)/lib
+includedir ?= $(prefix)/include
+mandir     ?= $(prefix)/share/man
+pkgconfigdir ?= $(libdir)/pkgconfig
+debuglibdir  := $(libdir)/vmem_debug
+INSTALL    ?= install
+MAN_PAGES  := $(sort $(wildcard man/*.[137]))
+
+# what an installed system sees: pkg-config files and the launcher naming
+# the installed library (kept apart from the build tree's own)
+$(BUILD)/install/libvmem.pc $(BUILD)/install/libvmmalloc.pc: Makefile
+	@mkdir -p $(@D)
+	$(Q)printf '%s\n' 'prefix=$(prefix)' 'libdir=$(libdir)' 'includedir=$(includedir)' '' \
+		'Name: $(basename $(@F))' \
+		'Description: $(if $(findstring vmmalloc,$(@F)),the malloc family from a volatile memory pool,volatile memory pools in mapped files)' \
+		'Version: 1.1.0' 'Cflags: -I$${includedir}' \
+		'Libs: -L$${libdir} -l$(patsubst lib%.pc,%,$(@F))' 'Libs.private: -pthread' > $@
+$(BUILD)/install/vmmalloc: src/interpose/launcher.c include/libvmmalloc.h Makefile
+	@mkdir -p $(@D)
+	$(call say,CC,$@) $(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude $(WARN) \
+		-DVMMALLOC_LIB='"$(libdir)/libvmmalloc.so.$(SOVER)"' \
+		-DVMMALLOC_DEBUG_DIR='"vmem_debug"' $< -o $@
+
+# $(call install_libs,FROM,TO): both libraries of one build, with links
+define install_libs
+	$(INSTALL) -d $(2)
+	$(INSTALL) -m 755 $(1)/libvmem.so.$(SOVER) $(1)/libvmmalloc.so.$(SOVER) $(2)/
+	$(INSTALL) -m 644 $(1)/libvmem.a $(1)/libvmmalloc.a $(2)/
+	ln -sf libvmem.so.$(SOVER) $(2)/libvmem.so
+	ln -sf libvmmalloc.so.$(SOVER) $(2)/libvmmalloc.so
+endef
+
+install: lib $(BUILD)/install/libvmem.pc $(BUILD)/install/libvmmalloc.pc \
+		$(BUILD)/install/vmmalloc
+	$(call install_libs,$(BUILD),$(DESTDIR)$(libdir))
+	$(call install_libs,$(BUILD)/debug,$(DESTDIR)$(debuglibdir))
+	$(INSTALL) -d $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(bindir)
+	$(INSTALL) -m 644 include/libvmem.h include/libvmmalloc.h $(DESTDIR)$(includedir)/
+	$(INSTALL) -m 644 $(BUILD)/install/libvmem.pc $(BUILD)/install/libvmmalloc.pc \
+		$(DESTDIR)$(pkgconfigdir)/
+	$(INSTALL) -m 755 $(BUILD)/install/vmmalloc $(DESTDIR)$(bindir)/vmmalloc
+	for p in $(MAN_PAGES); do \
+		s=$${p##*.}; $(INSTALL) -d $(DESTDIR)$(mandir)/man$$s && \
+		$(INSTALL) -m 644 $$p $(DESTDIR)$(mandir)/man$$s/ || exit 1; \
+	done
+
+# exactly what install put there; directories only when left empty
+uninstall:
+	for d in $(DESTDIR)$(libdir) $(DESTDIR)$(debuglibdir); do \
+		rm -f $$d/libvmem.so.$(SOVER) $$d/libvmem.so $$d/libvmem.a \
+			$$d/libvmmalloc.so.$(SOVER) $$d/libvmmalloc.so $$d/libvmmalloc.a; \
+	done
+	-rmdir $(DESTDIR)$(debuglibdir) 2>/dev/null
+	rm -f $(DESTDIR)$(includedir)/libvmem.h $(DESTDIR)$(includedir)/libvmmalloc.h \
+		$(DESTDIR)$(pkgconfigdir)/libvmem.pc $(DESTDIR)$(pkgconfigdir)/libvmmalloc.pc \
+		$(DESTDIR)$(bindir)/vmmalloc
+	for p in $(MAN_PAGES); do s=$${p##*.}; rm -f $(DESTDIR)$(mandir)/man$$s/$${p##*/}; done
 
 clean:
 	rm -rf $(BUILD)

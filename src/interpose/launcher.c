@@ -43,6 +43,11 @@
 #ifndef VMMALLOC_LIB
 #error "build with -DVMMALLOC_LIB='\"/abs/path/libvmmalloc.so.1\"'"
 #endif
+/* the directory beside the library that holds its debug build: debug/ in
+ * the build tree, vmem_debug/ once installed */
+#ifndef VMMALLOC_DEBUG_DIR
+#define VMMALLOC_DEBUG_DIR "debug"
+#endif
 
 #define MIB		((uint64_t)1 << 20)
 #define EXIT_USAGE	2
@@ -125,8 +130,8 @@ print_usage(void)
 		"               library's default), 2 copy the pool, 3 try 2,"
 		" else 1\n"
 		"  --stats      print pool statistics when PROGRAM ends\n"
-		"  --debug      preload the debug build (debug/ beside the"
-		" library)\n"
+		"  --debug      preload the debug build (" VMMALLOC_DEBUG_DIR
+		"/ beside the library)\n"
 		"Options also take the form --opt=VALUE; '--' may be left out when\n"
 		"PROGRAM does not start with '-'.\n"
 		"\n"
@@ -393,8 +398,10 @@ library_path(bool debug)
 	char *path;
 	if (debug) {
 		const char *slash = strrchr(lib, '/');
-		char *variant = slash == NULL ? xasprintf("debug/%s", lib) :
-			xasprintf("%.*s/debug%s", (int)(slash - lib), lib, slash);
+		char *variant = slash == NULL ?
+			xasprintf(VMMALLOC_DEBUG_DIR "/%s", lib) :
+			xasprintf("%.*s/" VMMALLOC_DEBUG_DIR "%s",
+				(int)(slash - lib), lib, slash);
 		path = absolute_path(variant);
 		free(variant);
 	} else {
