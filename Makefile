@@ -46,7 +46,7 @@ CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 objs = $(patsubst src/%.c,$(BUILD)/obj/$(1)/%.o,$(CORE_SRCS))
 
 .PHONY: all lib demo deps check check-all check-release check-vmmalloc check-dax \
-	check-install \
+	check-install check-man \
 	check-asan check-tsan \
 	bench install uninstall clean
 all: lib
@@ -202,11 +202,14 @@ deps:
 	@test/deps.sh
 check: deps
 	@$(MAKE) --no-print-directory check-all
-check-all: check-release check-vmmalloc check-install check-dax check-asan check-tsan
+check-all: check-release check-vmmalloc check-install check-man check-dax check-asan check-tsan
 check-release: lib $(BUILD)/wordfreq $(call testbins,$(BUILD))
 	test/run-tests.sh release "test/abi.sh $(BUILD)" $(call testbins,$(BUILD))
 check-vmmalloc: lib $(VMM_TESTS)
 	test/vmmalloc/run.sh $(BUILD)
+# every manual page renders without a warning (man --warnings)
+check-man:
+	man/lint.sh
 # make install into a temporary DESTDIR, used through pkg-config, uninstalled
 check-install: lib
 	test/install.sh $(BUILD)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deps.sh -- makes sure what `make check` needs is installed, from Debian's
 # packages: Check and pkg-config for the unit tests; python3, perl, git and
-# gcc, the real programs test/vmmalloc runs under libvmmalloc. Installs them when missing (as root,
+# gcc, the real programs test/vmmalloc runs under libvmmalloc; man-db, whose
+# man --warnings checks the manual pages. Installs them when missing (as root,
 # or through sudo); otherwise says what to install and fails.
 set -eu
 pkgs=()
@@ -11,6 +12,7 @@ command -v python3 >/dev/null 2>&1 || pkgs+=(python3)
 command -v perl >/dev/null 2>&1 || pkgs+=(perl)
 command -v git >/dev/null 2>&1 || pkgs+=(git)
 command -v gcc >/dev/null 2>&1 || pkgs+=(gcc)
+command -v man >/dev/null 2>&1 || pkgs+=(man-db)
 [ ${#pkgs[@]} -eq 0 ] && exit 0
 echo "make check needs: ${pkgs[*]} (Debian packages); installing them" >&2
 if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else

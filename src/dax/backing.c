@@ -74,6 +74,7 @@ backing_file_create(backing_t *b, const char *dir, size_t size)
 	b->kind = BACKING_FILE;
 	b->private_map = false;
 	b->align = 0;
+	b->owner = getpid();
 	b->fd = fd;
 	b->addr = addr;
 	b->size = size;
@@ -110,6 +111,13 @@ backing_commit(const backing_t *b, size_t off, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+bool
+backing_is_own(const backing_t *b)
+{
+	return b->kind == BACKING_REGION || b->private_map ||
+			b->owner == getpid();
 }
 
 void

@@ -112,5 +112,6 @@ backing_adopt_file(backing_t *b, int fd)
 	close(b->fd);
 	b->fd = fd;
 	b->private_map = false;
+	b->owner = getpid();
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 enum backing_kind_e {
 	BACKING_REGION = 0,	/* memory the caller mapped */
@@ -25,6 +26,7 @@ typedef struct backing_s {
 	void *addr;		/* the mapping */
 	size_t size;		/* bytes mapped */
 	size_t align;		/* BACKING_DEVDAX: the device's alignment */
+	pid_t owner;		/* FILE, DEVDAX: the process that mapped it */
 	bool private_map;	/* BACKING_FILE remapped MAP_PRIVATE for a fork
 				 * (backing_fork.c): the file is never written
 				 * again, decommit only drops our pages */
@@ -80,6 +82,15 @@ int backing_adopt_file(backing_t *b, int fd);
  */
 int backing_devdax_create(backing_t *b, const char *path,
 		const struct stat *st, size_t size);
+
+/*
+ * True if this process alone sees the pool's memory: a region (the
+ * caller's memory, which the caller shares or not), a file remapped
+ * private, or a file or device mapped by this very process. False in a
+ * fork child for a pool whose shared mapping it inherited: that memory is
+ * still the parent's pool.
+ */
+bool backing_is_own(const backing_t *b);
 
 /* unmaps and closes what backing_file_create made */
 void backing_destroy(backing_t *b);

@@ -150,6 +150,9 @@ prepare(void)
 			copy_errno = errno;
 		return;
 	}
+	if (b->kind == BACKING_REGION)
+		return;	/* anonymous memory (a device DAX child's copy):
+			 * fork itself makes it copy-on-write */
 	if (mode == 1 || b->private_map) {
 		if (backing_remap_private(b) != 0)
 			copy_errno = errno;
@@ -198,8 +201,8 @@ child(void)
 				"fork: cannot copy the device DAX pool for the "
 				"child:" : mode == 1 ?
 				"fork: cannot remap the pool private:" :
-				"fork: cannot copy the pool for the child "
-				"(VMMALLOC_FORK=2):", vm_strerror(copy_errno));
+				"fork: cannot copy the pool for the child:",
+				vm_strerror(copy_errno));
 }
 
 static const struct fork_hooks hooks = { prepare, parent, child };

@@ -288,9 +288,10 @@ pool_directory(const char *dir, const char *from)
 	struct stat st;
 	if (stat(dir, &st) != 0)
 		die(EXIT_FAILURE, "%s '%s': %s", from, dir, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
+	/* a character device may be a device DAX: the library decides */
+	if (!S_ISDIR(st.st_mode) && !S_ISCHR(st.st_mode))
 		die(EXIT_FAILURE, "%s '%s': not a directory", from, dir);
-	if (access(dir, W_OK | X_OK) != 0)
+	if (access(dir, S_ISDIR(st.st_mode) ? W_OK | X_OK : R_OK | W_OK) != 0)
 		die(EXIT_FAILURE, "%s '%s': cannot create the pool file there:"
 				" %s", from, dir, strerror(errno));
 	char *abs = realpath(dir, NULL);

@@ -6,7 +6,11 @@
  * order and its extent lock), so no other thread is inside the allocator
  * when the address space is copied. Afterwards the parent releases them;
  * the child, whose other threads are gone, re-initialises them and gives
- * the caches of the missing threads back to the bins.
+ * the caches of the missing threads back to the bins -- in the pools that
+ * are its own. A pool whose memory the child shares with the parent (a
+ * vmem_create pool: its file is mapped shared) is still the parent's,
+ * used by the parent's threads: the child forgets it (it is no longer a
+ * live pool there) and writes nothing into it.
  * A user of the core that must act on the pools while every lock is held
  * (libvmmalloc: remapping or copying its pool) installs fork hooks: the
  * prepare hook runs after the locks are taken, the parent and child hooks
@@ -71,11 +75,18 @@ postfork_parent(void)
 	vm_unlock(&registry_lock);
 }
 
+static bool
+is_own(VMEM *vmp)
+{
+	return backing_is_own(&vmp->backing);
+}
+
 static void
 postfork_child(void)
 {
 	if (hooks != NULL)
 		hooks->child();
+	registry_keep(is_own);
 	registry_foreach(reinit_pool);
 	thread_fork_child();
 	vm_lock_init(&registry_lock);

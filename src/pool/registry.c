@@ -150,3 +150,32 @@ registry_foreach(void (*fn)(VMEM *))
 {
 	foreach(root, fn);
 }
+
+/* the pools of t that keep() takes, onto list (linked through reg_left);
+ * a node's links are read before it is written, and only taken nodes are */
+static void
+collect(struct vmem *t, bool (*keep)(VMEM *), struct vmem **list)
+{
+	if (t == NULL)
+		return;
+	struct vmem *l = t->reg_left, *r = t->reg_right;
+	collect(l, keep, list);
+	collect(r, keep, list);
+	if (keep(t)) {
+		t->reg_left = *list;
+		*list = t;
+	}
+}
+
+void
+registry_keep(bool (*keep)(VMEM *))
+{
+	struct vmem *list = NULL;
+	collect(root, keep, &list);
+	root = NULL;
+	while (list != NULL) {
+		struct vmem *next = list->reg_left;
+		registry_add(list);
+		list = next;
+	}
+}

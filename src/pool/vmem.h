@@ -47,6 +47,8 @@ bool registry_has(const VMEM *vmp);
 bool registry_overlaps(uintptr_t start, uintptr_t end,
 		bool (*allowed)(VMEM *vmp, uintptr_t start, uintptr_t end));
 void registry_foreach(void (*fn)(VMEM *vmp));
+/* forgets the pools keep() refuses, writing nothing into their headers */
+void registry_keep(bool (*keep)(VMEM *vmp));
 
 /* ---- thread.c: thread caches ------------------------------------------- */
 /* this thread's index (0: none yet); tcaches[0] is always NULL */

@@ -54,9 +54,10 @@
  * Large objects up to TC_LARGE_MAX_PAGES pages are cached too, as whole
  * runs, in buckets by length: one bucket per length up to 16 pages, then
  * 8 per doubling. Requests of these lengths are rounded up to the longest
- * length of their bucket (tc_lround: at most 1/16 more), so every run of
- * a bucket serves every request of it; a run of another length (a
- * realloc shrank or grew it) serves the requests it is long enough for.
+ * length of their bucket (tc_lround: less than a tenth more, 33 -> 36),
+ * so every run of a bucket serves every request of it; a run of another
+ * length (a realloc shrank or grew it) serves the requests it is long
+ * enough for.
  *
  * A cached run is marked in its own first word, not in its run record:
  * the word holds tc_lmark(key, address), key being the pool's random

@@ -314,6 +314,20 @@ fork_child(unsigned char *keep, size_t n)
 			"expected a 2 MiB object in %#" PRIxPTR "-%#" PRIxPTR
 			", got %p", pool.start, pool.end, (void *)p);
 	free(p);
+	/* the child's heap is anonymous memory now: it forks like any
+	 * other process, and its child allocates too */
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		void *q = malloc(64 * 1024);
+		_exit(q != NULL && (uintptr_t)q >= pool.start &&
+				(uintptr_t)q < pool.end ? 0 : 1);
+	}
+	int st = 0;
+	bool waited = pid > 0 && waitpid(pid, &st, 0) == pid;
+	check(waited && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			"vmmalloc fork child: forks again, the grandchild "
+			"allocates", "expected exit status 0, got %#x", st);
 	free(keep);
 	exit(atomic_load(&dm_failed) == failed_before ? 0 : 1);
 }

@@ -399,6 +399,57 @@ START_TEST(test_fork_while_four_threads_allocate)
 }
 END_TEST
 
+/* a file pool is mapped shared: after fork it is still the parent's,
+ * whose threads go on using it. The child must find it gone (vmem_check
+ * -1, vmem_delete refused) and must not write into it: the parent's pool
+ * stays consistent over 100 forks while three threads allocate. */
+START_TEST(test_fork_leaves_shared_pool_to_parent)
+{
+	char dir[PATH_MAX];
+	tu_mkdtemp(dir, sizeof(dir), NULL);
+	VMEM *vmp = vmem_create(dir, 64 * TU_MIB);
+	ck_assert_ptr_nonnull(vmp);
+	VMEM *own = region_pool(32 * TU_MIB);	/* private: the child's too */
+	atomic_store(&stop, 0);
+	pthread_t t[3];
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL,
+				allocate_until_stopped, vmp), 0);
+	int rounds = TU_SANITIZED ? 20 : 100;
+	for (int r = 0; r < rounds; r++) {
+		pid_t pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			alarm(20);
+			if (vmem_check(vmp) != -1)
+				_exit(2);
+			vmem_delete(vmp);	/* refused: not a pool here */
+			void *p = vmem_malloc(own, 1000);
+			if (p == NULL)
+				_exit(3);
+			vmem_free(own, p);
+			VMEM *fresh = vmem_create(dir, 16 * TU_MIB);
+			if (fresh == NULL || vmem_check(fresh) != 1)
+				_exit(4);
+			vmem_delete(fresh);
+			_exit(vmem_check(own) == 1 ? 0 : 5);
+		}
+		int status;
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+				"round %d: child status %#x", r, status);
+	}
+	atomic_store(&stop, 1);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	ck_assert_int_eq(vmem_check(own), 1);
+	vmem_delete(vmp);
+	region_pool_delete(own, 32 * TU_MIB);
+	tu_rmdir(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -412,5 +463,6 @@ main(void)
 	tcase_add_test(tc, test_large_mark_collision);
 	tcase_add_test(tc, test_many_pools_many_threads);
 	tcase_add_test(tc, test_fork_while_four_threads_allocate);
+	tcase_add_test(tc, test_fork_leaves_shared_pool_to_parent);
 	return tu_run(s);
 }
