@@ -79,16 +79,7 @@ vmm_boot_size(const void *ptr)
 static void
 put(const char *s)
 {
-	size_t len = strlen(s);
-	while (len > 0) {
-		ssize_t n = write(STDERR_FILENO, s, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		s += n;
-		len -= (size_t)n;
-	}
+	vm_write_all(STDERR_FILENO, s, strlen(s));
 }
 
 void

@@ -41,8 +41,8 @@ static int log_fd = STDERR_FILENO;	/* VM_LOG_FILE_VAR or stderr */
 static pthread_once_t log_opened = PTHREAD_ONCE_INIT;
 static _Atomic(void (*)(const char *)) print_func;
 
-static void
-write_all(int fd, const char *s, size_t len)
+void
+vm_write_all(int fd, const char *s, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, s, len);
@@ -153,7 +153,7 @@ vm_log_write(int level, const char *file, int line, const char *func,
 	if (m > 0)
 		len += (size_t)m < max - len ? (size_t)m : max - len;
 	buf[len++] = '\n';
-	write_all(out_fd(), buf, len);
+	vm_write_all(out_fd(), buf, len);
 }
 
 void
@@ -187,7 +187,7 @@ vm_out(const char *s)
 	if (func != NULL)
 		func(s);
 	else
-		write_all(out_fd(), s, strlen(s));
+		vm_write_all(out_fd(), s, strlen(s));
 }
 
 void
@@ -208,7 +208,7 @@ vm_assert_fail(const char *expr, const char *file, int line)
 	int n = vm_fmt(buf, sizeof(buf), VM_LIBRARY_NAME
 			": assertion failed: %s (%s:%d)\n", expr, file, line);
 	if (n > 0)
-		write_all(STDERR_FILENO, buf,
+		vm_write_all(STDERR_FILENO, buf,
 				(size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 	abort();
 }

@@ -45,6 +45,8 @@ void vm_log_init(void);
 /* output that would go to stderr goes to a copy of it from now on, so a
  * program that closes stderr before it exits still gets its last lines */
 void vm_log_keep_stderr(void);
+/* all len bytes of s to fd, retried after EINTR; given up on an error */
+void vm_write_all(int fd, const char *s, size_t len);
 void vm_out(const char *s);
 void vm_outf(const char *fmt, ...) VM_FORMAT(1, 2);
 void vm_set_print(void (*print_func)(const char *s));

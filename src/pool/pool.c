@@ -134,13 +134,14 @@ vmem_create(const char *dir, size_t size)
 		return NULL;
 	}
 	struct stat st;
-	bool dax = stat(dir, &st) == 0 && S_ISCHR(st.st_mode) &&
+	int stat_errno = stat(dir, &st) == 0 ? 0 : errno;
+	bool dax = stat_errno == 0 && S_ISCHR(st.st_mode) &&
 			devdax_is_dax("/sys", &st);
 	/* a device DAX: size 0 means the whole device */
 	if (!(dax && size == 0) && !size_is_enough(size))
 		return NULL;
-	if (stat(dir, &st) != 0) {
-		int e = errno;
+	if (stat_errno != 0) {
+		int e = stat_errno;
 		vm_err("cannot use %s: %s", dir, vm_strerror(e));
 		errno = e;
 		return NULL;
