@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "dax/dax.h"
@@ -38,8 +39,23 @@ backing_open_tmpfile(const char *dir)
 	return fd;
 }
 
+/*
+ * Sets the size of the new pool file fd without reserving its blocks,
+ * after checking that the file system has that much free now. Returns 0,
+ * or an errno value.
+ */
+static int
+size_sparse(int fd, size_t size)
+{
+	struct statvfs st;
+	if (fstatvfs(fd, &st) == 0 &&
+			(uint64_t)st.f_bavail * st.f_frsize < (uint64_t)size)
+		return ENOSPC;
+	return ftruncate(fd, (off_t)size) == 0 ? 0 : errno;
+}
+
 int
-backing_file_create(backing_t *b, const char *dir, size_t size)
+backing_file_create(backing_t *b, const char *dir, size_t size, bool lazy)
 {
 	long sys_page = sysconf(_SC_PAGESIZE);
 	size_t page = sys_page > 0 ? (size_t)sys_page : VM_PAGE;
@@ -55,7 +71,8 @@ backing_file_create(backing_t *b, const char *dir, size_t size)
 		errno = e;
 		return -1;
 	}
-	int e = posix_fallocate(fd, 0, (off_t)size);
+	int e = lazy ? size_sparse(fd, size) :
+			posix_fallocate(fd, 0, (off_t)size);
 	if (e != 0) {
 		close(fd);
 		vm_err("cannot reserve %zu bytes in %s: %s", size, dir,

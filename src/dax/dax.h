@@ -36,8 +36,12 @@ typedef struct backing_s {
  * Makes a pool file of size bytes (rounded up to the page size) in dir:
  * O_TMPFILE with mode 0600 (mkstemp + unlink where the file system does
  * not support it), space reserved with posix_fallocate, mapped shared.
+ * lazy: no space reserved, only checked to be free now (ENOSPC if not);
+ * the caller then reserves each part with backing_commit before it
+ * writes there.
  */
-int backing_file_create(backing_t *b, const char *dir, size_t size);
+int backing_file_create(backing_t *b, const char *dir, size_t size,
+		bool lazy);
 
 /*
  * Gives the memory of [off, off + len) of the pool back to the system

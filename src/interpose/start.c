@@ -106,7 +106,7 @@ make_pool(void)
 	if (strlen(cfg.dir) >= sizeof(dir))
 		vmm_fatal("VMMALLOC_POOL_DIR is too long:", cfg.dir);
 	strcpy(dir, cfg.dir);
-	VMEM *vmp = vmem_create(dir, cfg.size);
+	VMEM *vmp = pool_create_lazy(dir, cfg.size);
 	if (vmp == NULL)
 		vmm_fatal("cannot make the pool (VMMALLOC_POOL_DIR, "
 				"VMMALLOC_POOL_SIZE):", vmem_errormsg());

@@ -75,6 +75,22 @@ void purge_freed(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages,
  * chunks again; false if one cannot be (a full file system) */
 bool purge_commit(extents_t *ex, region_t *rg, uint32_t page,
 		uint32_t npages);
+/*
+ * A pool whose file is reserved lazily starts with chunks [*first, *end)
+ * unreserved: those wholly in its data area (data from page data_first,
+ * npages in all); *first == *end when there are none.
+ */
+static inline void
+purge_lazy_chunks(uint32_t data_first, uint32_t npages, uint32_t *first,
+		uint32_t *end)
+{
+	*first = (data_first + REGION_CHUNK_PAGES - 1) >> REGION_CHUNK_SHIFT;
+	*end = npages >> REGION_CHUNK_SHIFT;
+	if (*end < *first)
+		*end = *first;
+}
+/* right after extents_init: marks chunks [first, end) as given back */
+void purge_defer(extents_t *ex, region_t *rg, uint32_t first, uint32_t end);
 static inline bool
 purge_chunk_is_purged(const region_t *rg, uint32_t chunk)
 {

@@ -10,6 +10,10 @@
  * touches are committed again (a file: fallocate), so a full file system
  * makes that allocation fail cleanly instead of a later write SIGBUS.
  *
+ * A pool file reserved lazily (libvmmalloc's) starts with every chunk of
+ * its data area marked that way, so a chunk is reserved when it is first
+ * used (purge_defer).
+ *
  * Invariant (checked by vmem_check): a purged chunk lies wholly inside
  * free runs; purged_chunks == the number of bits set.
  */
@@ -74,4 +78,14 @@ purge_commit(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages)
 		ex->purged_chunks--;
 	}
 	return true;
+}
+
+void
+purge_defer(extents_t *ex, region_t *rg, uint32_t first, uint32_t end)
+{
+	vm_assert_internal(ex->nfree_runs == 1 && first >= 1 &&
+			((uint64_t)first << REGION_CHUNK_SHIFT) >= rg->data_first);
+	for (uint32_t c = first; c < end; c++)
+		set_purged(rg, c, true);
+	ex->purged_chunks += end - first;
 }

@@ -235,8 +235,11 @@ vmem_malloc(VMEM *vmp, size_t size)
 		if (vm_likely(tc != NULL)) {
 			tc_bin_t *b = &tc->bins[sc_class(size)];
 			tc_enter(tc);
-			if (vm_likely(b->count != 0) && vm_likely(!tc_stolen(tc))) {
-				void *p = b->objs[--b->count];
+			uint32_t n;
+			if (vm_likely(!tc_stolen(tc)) &&
+					vm_likely((n = b->count) != 0)) {
+				b->count = n - 1;
+				void *p = b->objs[n - 1];
 				tc_exit(tc);
 				return p;
 			}
@@ -313,26 +316,35 @@ vmem_free(VMEM *vmp, void *ptr)
 	}
 	uint32_t page = (uint32_t)(off >> VM_PAGE_SHIFT);
 	uint64_t e = pagemap_get(&rg->pagemap, page);
-	run_t *run = pagemap_entry_run(e);
+	/* a slab's entry is its record's address + RUN_SLAB: subtracting
+	 * leaves a record address (low bits clear) for a slab only */
+	run_t *run = (run_t *)(uintptr_t)(e - RUN_SLAB);
 	unsigned idx;
-	if (vm_unlikely(pagemap_entry_kind(e) != RUN_SLAB)) {
+	if (vm_unlikely(((uintptr_t)run & RUN_KIND_MASK) != 0)) {
 		if (pagemap_entry_kind(e) != RUN_LARGE ||
-				!large_cached_free(vmp, tc, run, ptr))
+				!large_cached_free(vmp, tc,
+				pagemap_entry_run(e), ptr))
 			free_slow(vmp, ptr);
 		return;
 	}
-	if (vm_unlikely(!slab_index(rg, run, ptr, &idx))) {
+	if (vm_unlikely(!slab_index_at(run,
+			off - ((uint64_t)run->page << VM_PAGE_SHIFT), &idx))) {
 		free_slow(vmp, ptr);
 		return;
 	}
 	tc_bin_t *b = &tc->bins[run->cls];
 	tc_enter(tc);
-	if (vm_likely(b->count < b->cap) && vm_likely(!tc_stolen(tc)) &&
-			vm_likely(!slab_obj_is_free_nolock(run, idx)) &&
-			vm_likely(b->count == 0 || b->objs[b->count - 1] != ptr)) {
-		b->objs[b->count++] = ptr;
-		tc_exit(tc);
-		return;
+	if (vm_likely(!tc_stolen(tc))) {
+		uint32_t n = b->count;
+		void **top = b->objs + n;
+		/* top[-1] is the guard (NULL) when the stack is empty */
+		if (vm_likely(n < b->cap) && vm_likely(top[-1] != ptr) &&
+				vm_likely(!slab_obj_is_free_nolock(run, idx))) {
+			*top = ptr;
+			b->count = n + 1;
+			tc_exit(tc);
+			return;
+		}
 	}
 	tc_exit(tc);
 	free_slow(vmp, ptr);

@@ -124,10 +124,39 @@ size_is_enough(size_t size)
 	return false;
 }
 
-VM_EXPORT VMEM *
-vmem_create(const char *dir, size_t size)
+/*
+ * Lazy reservation: reserves the parts of the new pool file b that are not
+ * in its first chunks (the metadata) or its last one (a part chunk), and
+ * returns those in *first, *end for purge_defer. -1 (message, errno set)
+ * if the file system has no room for them.
+ */
+static int
+reserve_metadata(const backing_t *b, uint32_t *first, uint32_t *end)
 {
-	vm_log(3, "dir %s size %zu", dir ? dir : "(null)", size);
+	uint64_t npages = b->size >> VM_PAGE_SHIFT;
+	uint32_t data_first = npages > REGION_MAX_PAGES ? 0 :
+			region_layout((uint32_t)npages, sizeof(struct vmem));
+	*first = *end = 0;
+	if (data_first != 0)	/* else pool_init refuses the size */
+		purge_lazy_chunks(data_first, (uint32_t)npages, first, end);
+	size_t head = (size_t)*first << (REGION_CHUNK_SHIFT + VM_PAGE_SHIFT);
+	size_t tail = (size_t)*end << (REGION_CHUNK_SHIFT + VM_PAGE_SHIFT);
+	if (*first == *end)
+		head = tail = b->size;
+	if (backing_commit(b, 0, head) != 0 || (tail < b->size &&
+			backing_commit(b, tail, b->size - tail) != 0)) {
+		int e = errno;
+		vm_err("cannot reserve the pool's metadata: %s", vm_strerror(e));
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* vmem_create; lazy: a pool file's blocks are reserved as they are used */
+static VMEM *
+pool_create(const char *dir, size_t size, bool lazy)
+{
 	if (dir == NULL) {
 		vm_err("no directory given");
 		errno = EINVAL;
@@ -158,21 +187,42 @@ vmem_create(const char *dir, size_t size)
 		vm_err("%s is not a directory", dir);
 		errno = ENOTDIR;
 		return NULL;
-	} else if (backing_file_create(&b, dir, size) != 0) {
+	} else if (backing_file_create(&b, dir, size, lazy) != 0) {
 		return NULL;
 	}
-	VMEM *vmp = pool_init(b.addr, b.size, &b);
+	uint32_t first = 0, end = 0;
+	VMEM *vmp = NULL;
+	if (b.kind != BACKING_FILE || !lazy ||
+			reserve_metadata(&b, &first, &end) == 0)
+		vmp = pool_init(b.addr, b.size, &b);
 	if (vmp == NULL) {
 		int e = errno;
 		backing_destroy(&b);
 		errno = e;
 		return NULL;
 	}
+	if (first != end)
+		purge_defer(&vmp->extents, &vmp->region, first, end);
 	fork_handlers_init();
 	vm_lock(&registry_lock);
 	registry_add(vmp);
 	vm_unlock(&registry_lock);
 	return vmp;
+}
+
+VM_EXPORT VMEM *
+vmem_create(const char *dir, size_t size)
+{
+	vm_log(3, "dir %s size %zu", dir ? dir : "(null)", size);
+	return pool_create(dir, size, false);
+}
+
+VMEM *
+pool_create_lazy(const char *dir, size_t size)
+{
+	vm_log(3, "dir %s size %zu, reserved as used", dir ? dir : "(null)",
+			size);
+	return pool_create(dir, size, true);
 }
 
 VM_EXPORT VMEM *

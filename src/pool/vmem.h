@@ -38,6 +38,12 @@ struct vmem {
 	_Atomic(tcache_t *) tcaches[TC_MAX_THREADS + 1];	/* by thread */
 };
 
+/* ---- pool.c ------------------------------------------------------------ */
+/* vmem_create, but a pool file's blocks are reserved chunk by chunk as
+ * they are first used (libvmmalloc: a heap sized for the worst case costs
+ * nothing until used); the file system is only checked to have the room */
+VMEM *pool_create_lazy(const char *dir, size_t size);
+
 /* ---- registry.c: callers hold registry_lock ---------------------------- */
 extern vm_lock_t registry_lock;
 void registry_add(VMEM *vmp);

@@ -130,18 +130,24 @@ slab_start(const region_t *rg, const run_t *run)
 	return (uintptr_t)region_addr(rg, run->page);
 }
 
-/* the index of the object ptr points to; false if ptr is not the start
- * of an object of this slab */
+/* the index of the object at byte off of the slab; false if no object
+ * starts there */
 static inline bool
-slab_index(const region_t *rg, const run_t *run, const void *ptr,
-		unsigned *idx)
+slab_index_at(const run_t *run, uint64_t off, unsigned *idx)
 {
-	uint64_t off = (uintptr_t)ptr - slab_start(rg, run);
 	uint64_t i = (off * run->recip) >> 32;
 	if (vm_unlikely(i * run->size != off || i >= run->nobjs))
 		return false;
 	*idx = (unsigned)i;
 	return true;
+}
+
+/* the same for a pointer into the slab's pages */
+static inline bool
+slab_index(const region_t *rg, const run_t *run, const void *ptr,
+		unsigned *idx)
+{
+	return slab_index_at(run, (uintptr_t)ptr - slab_start(rg, run), idx);
 }
 
 static inline void *

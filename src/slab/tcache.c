@@ -34,7 +34,7 @@ tcache_bytes(void)
 {
 	size_t slots = 0;
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
-		slots += tcache_cap(c);
+		slots += 1 + tcache_cap(c);	/* the guard, the stack */
 	for (unsigned k = 0; k < TC_LBUCKETS; k++)
 		slots += tcache_lcap(k);
 	return sizeof(tcache_t) + slots * sizeof(void *);
@@ -50,6 +50,7 @@ tcache_init(tcache_t *tc, uint32_t index, uint64_t large_budget,
 	tc->pad = 0;
 	void **slot = tc->slots;
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		*slot++ = NULL;		/* objs[-1]: the guard */
 		tc->bins[c].objs = slot;
 		tc->bins[c].count = 0;
 		tc->bins[c].cap = tcache_cap(c);

@@ -10,7 +10,9 @@
  * never touch the allocating thread's cache or locks.
  *
  *   tcache_t: in_op | steal_req | index | bins[SC_NCLASSES] | slots ...
- *   bins[c].objs points into the slots; 0 <= count <= cap
+ *   bins[c].objs points into the slots; 0 <= count <= cap; objs[-1] is
+ *   a guard that stays NULL, so the free fast path compares the top of
+ *   the stack, objs[count - 1], with the pointer without testing count
  *
  * Other threads (a thread that found the pool full, vmem_check, stats,
  * fork) take a cache's objects with the asymmetric handshake below, never

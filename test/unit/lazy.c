@@ -1,0 +1,136 @@
+/*
+ * lazy.c -- pool files reserved as they are used (pool_create_lazy, what
+ * libvmmalloc makes its heap with) against vmem_create's reservation of
+ * the whole file at once: the blocks the file holds, the room checked at
+ * creation, and that a lazy pool still fills up and checks clean.
+ */
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include "unit.h"
+#include "pool/vmem.h"
+
+static char dir[4096];
+
+static void
+setup(void)
+{
+	tu_mkdtemp(dir, sizeof(dir), NULL);
+}
+
+static void
+teardown(void)
+{
+	tu_rmdir(dir);
+}
+
+/* bytes of blocks the pool's file holds now */
+static uint64_t
+file_bytes(VMEM *vmp)
+{
+	struct stat st;
+	ck_assert_int_eq(fstat(vmp->backing.fd, &st), 0);
+	return (uint64_t)st.st_blocks * 512;
+}
+
+START_TEST(test_eager_reserves_all)
+{
+	VMEM *vmp = vmem_create(dir, 64 * TU_MIB);
+	ck_assert_ptr_nonnull(vmp);
+	ck_assert_uint_ge(file_bytes(vmp), 64 * TU_MIB);
+	ck_assert_uint_eq(vmp->extents.purged_chunks, 0);
+	vmem_delete(vmp);
+}
+END_TEST
+
+START_TEST(test_lazy_reserves_as_used)
+{
+	const size_t size = 256 * TU_MIB;
+	VMEM *vmp = pool_create_lazy(dir, size);
+	ck_assert_ptr_nonnull(vmp);
+	struct stat st;
+	ck_assert_int_eq(fstat(vmp->backing.fd, &st), 0);
+	ck_assert_uint_eq((uint64_t)st.st_size, size);
+	/* the metadata (run records, page map) and no more */
+	uint64_t start = file_bytes(vmp);
+	ck_assert_uint_ge(start, (uint64_t)vmp->region.data_first * VM_PAGE);
+	ck_assert_uint_lt(start, 16 * TU_MIB);
+	ck_assert_uint_gt(vmp->extents.purged_chunks, 100);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+
+	/* a 64 MiB object reserves its chunks; freeing it gives them back */
+	char *big = vmem_malloc(vmp, 64 * TU_MIB);
+	ck_assert_ptr_nonnull(big);
+	ck_assert_uint_ge(file_bytes(vmp), start + 64 * TU_MIB);
+	memset(big, 0x3c, 64 * TU_MIB);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	vmem_free(vmp, big);
+	ck_assert_uint_lt(file_bytes(vmp), start + 4 * TU_MIB);
+
+	/* small objects reserve only the chunks their slabs are in */
+	void *p[1000];
+	for (int i = 0; i < 1000; i++) {
+		p[i] = vmem_malloc(vmp, 100);
+		ck_assert_ptr_nonnull(p[i]);
+		memset(p[i], i, 100);
+	}
+	ck_assert_uint_lt(file_bytes(vmp), start + 8 * TU_MIB);
+	for (int i = 0; i < 1000; i++)
+		vmem_free(vmp, p[i]);
+
+	/* the whole pool is usable: 1 MiB objects until it is full */
+	static void *objs[256];
+	size_t n = 0;
+	while (n < 256 && (objs[n] = vmem_malloc(vmp, TU_MIB)) != NULL)
+		memset(objs[n++], 0x7e, TU_MIB);
+	ck_assert_uint_ge(n * TU_MIB, size / 10 * 9);
+	ck_assert_uint_ge(file_bytes(vmp), n * TU_MIB);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	while (n > 0)
+		vmem_free(vmp, objs[--n]);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	vmem_delete(vmp);
+}
+END_TEST
+
+/* a lazy pool still fails at creation where the room is not there now */
+START_TEST(test_lazy_needs_room)
+{
+	struct statvfs sv;
+	ck_assert_int_eq(statvfs(dir, &sv), 0);
+	uint64_t room = (uint64_t)sv.f_bavail * sv.f_frsize;
+	size_t size = (size_t)VM_ALIGN_UP(room + 64 * TU_MIB, TU_MIB);
+	errno = 0;
+	ck_assert_ptr_null(pool_create_lazy(dir, size));
+	ck_assert_int_eq(errno, ENOSPC);
+	ck_assert_ptr_nonnull(strstr(vmem_errormsg(), "cannot reserve"));
+	ck_assert_int_eq(tu_dir_entries(dir), 0);
+}
+END_TEST
+
+/* a pool too small to leave any chunk unreserved is simply all reserved */
+START_TEST(test_lazy_small_pool)
+{
+	VMEM *vmp = pool_create_lazy(dir, VMEM_MIN_POOL);
+	ck_assert_ptr_nonnull(vmp);
+	void *p = vmem_malloc(vmp, 8 * TU_MIB);
+	ck_assert_ptr_nonnull(p);
+	memset(p, 1, 8 * TU_MIB);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	vmem_free(vmp, p);
+	vmem_delete(vmp);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("lazy");
+	TCase *tc = tu_tcase(s, "lazy", 120);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_eager_reserves_all);
+	tcase_add_test(tc, test_lazy_reserves_as_used);
+	tcase_add_test(tc, test_lazy_needs_room);
+	tcase_add_test(tc, test_lazy_small_pool);
+	return tu_run(s);
+}
