@@ -237,6 +237,16 @@ extents_free(extents_t *ex, region_t *rg, run_t *run)
 	return true;
 }
 
+void
+extents_set_cls(extents_t *ex, region_t *rg, run_t *run, uint8_t cls)
+{
+	vm_lock(&ex->lock);
+	vm_assert_internal(run->kind == RUN_LARGE);
+	run->cls = cls;
+	map(rg, region_run_page(rg, run));
+	vm_unlock(&ex->lock);
+}
+
 bool
 extents_resize(extents_t *ex, region_t *rg, run_t *run, size_t npages)
 {

@@ -58,6 +58,9 @@ run_t *extents_alloc(extents_t *ex, region_t *rg, size_t npages,
  * neither, e.g. a large object freed twice at the same time */
 bool extents_free(extents_t *ex, region_t *rg, run_t *run);
 
+/* sets the cls of a RUN_LARGE run (RUN_CLS_TCACHE) and maps it again */
+void extents_set_cls(extents_t *ex, region_t *rg, run_t *run, uint8_t cls);
+
 /*
  * Changes the length of a RUN_LARGE run to npages without moving it: a
  * shrink always succeeds; a growth succeeds when the run that follows is

@@ -177,32 +177,33 @@ large_cached_alloc(VMEM *vmp, size_t size)
 	tcache_t *tc = cache_enter(vmp);
 	if (tc == NULL)
 		return NULL;
-	run_t *run = tcache_large_pop(tc, &vmp->region,
-			tc_lround((uint32_t)VM_PAGES(size)));
+	void *p = tcache_large_pop(tc, tc_lround((uint32_t)VM_PAGES(size)));
 	tc_exit(tc);
-	return run == NULL ? NULL :
-			region_addr(&vmp->region, region_run_page(&vmp->region, run));
+	return p;
 }
 
 /*
- * The large object ptr, whose first page's entry names run, into the
- * cache tc; false if it did not go there: ptr does not start a large
- * object, the run is too short or too long, it carries the mark of a
- * cached run (the slow path finds out whether it is one), or the cache is
- * full.
+ * The large object ptr, whose page's entry is e (a RUN_LARGE one), into
+ * the cache tc; false if it did not go there: ptr does not start a large
+ * object, the run is too short or too long or holds a cache (the entry
+ * says so: its len is 0 or out of range), it carries the mark of a cached
+ * run (the slow path finds out whether it is one), or the cache is full.
+ * The run record is not read.
  */
 static inline bool
-large_cached_free(VMEM *vmp, tcache_t *tc, run_t *run, void *ptr)
+large_cached_free(VMEM *vmp, tcache_t *tc, uint64_t e, uintptr_t off,
+		void *ptr)
 {
 	region_t *rg = &vmp->region;
-	if (region_addr(rg, region_run_page(rg, run)) != ptr ||
-			run->npages < TC_LARGE_MIN_PAGES ||
-			run->npages > TC_LARGE_MAX_PAGES ||
-			run->cls == RUN_CLS_TCACHE ||
+	uint32_t npages = pagemap_entry_len(e);
+	if (npages - TC_LARGE_MIN_PAGES >
+			TC_LARGE_MAX_PAGES - TC_LARGE_MIN_PAGES ||
+			(uintptr_t)region_run_page(rg, pagemap_entry_run(e)) <<
+			VM_PAGE_SHIFT != off ||
 			tc_lmarked(vmp->cache_key, ptr))
 		return false;
 	tc_enter(tc);
-	bool cached = !tc_stolen(tc) && tcache_large_push(tc, run, ptr);
+	bool cached = !tc_stolen(tc) && tcache_large_push(tc, ptr, npages);
 	tc_exit(tc);
 	return cached;
 }
@@ -322,8 +323,7 @@ vmem_free(VMEM *vmp, void *ptr)
 	unsigned idx;
 	if (vm_unlikely(((uintptr_t)run & RUN_KIND_MASK) != 0)) {
 		if (pagemap_entry_kind(e) != RUN_LARGE ||
-				!large_cached_free(vmp, tc,
-				pagemap_entry_run(e), ptr))
+				!large_cached_free(vmp, tc, e, off, ptr))
 			free_slow(vmp, ptr);
 		return;
 	}

@@ -291,11 +291,12 @@ check_cached_runs(struct walk *w, const tcache_t *tc, uint64_t *count)
 			return corrupt("cache %u, large bucket %u: %u of %u runs",
 					tc->index, k, b->count, b->cap);
 		for (uint32_t i = 0; i < b->count; i++) {
-			const void *a = b->objs[i];
+			const void *a = tc_lslot_addr(b->objs[i]);
 			run_t *run = region_has_data(rg, a) ?
 					region_lookup(rg, region_page(rg, a)) : NULL;
 			if (run == NULL || run->kind != RUN_LARGE ||
 					region_addr(rg, region_run_page(rg, run)) != a ||
+					tc_lslot_pages(b->objs[i]) != run->npages ||
 					run->npages < TC_LARGE_MIN_PAGES ||
 					run->npages > TC_LARGE_MAX_PAGES ||
 					tc_lbucket(run->npages) != k ||
@@ -327,7 +328,7 @@ unsee_cached_runs(struct walk *w, const tcache_t *tc)
 	for (unsigned k = 0; k < TC_LBUCKETS; k++) {
 		const tc_bin_t *b = &tc->lbins[k];
 		for (uint32_t i = 0; i < b->count && i < b->cap; i++) {
-			const void *a = b->objs[i];
+			const void *a = tc_lslot_addr(b->objs[i]);
 			run_t *run = region_has_data(rg, a) ?
 					region_lookup(rg, region_page(rg, a)) : NULL;
 			if (run != NULL && run->kind == RUN_LARGE &&

@@ -4,7 +4,16 @@
  *
  *   page number (32 bits):  [ root index : 23 ][ leaf index : 9 ]
  *   root[i] -> a leaf of 512 entries (one page), or the shared empty leaf
- *   entry:                  [ run record address : 58 ][ 0000 ][ kind : 2 ]
+ *   entry:     [ len : 8 ][ run record address : 54 ][ kind : 2 ]
+ *   (run records are 64-byte aligned and below 2^56, the most a 64-bit
+ *   user address space has: the address's own low and high bits are 0)
+ *
+ * len is the length in pages of a RUN_LARGE run shorter than 256 pages
+ * that holds an object (not a thread cache), 0 for anything else: the free
+ * path decides whether a large object goes to the thread cache from the
+ * entry alone, without reading the run record, which another thread may
+ * have written last. The length is written with the entry (extents), so
+ * a run whose length or cls changes is mapped again.
  *
  * Which pages carry an entry: every page of a slab; the first and the last
  * page of a free extent or a large object. All other entries are 0, so a
@@ -58,16 +67,32 @@ pagemap_get(const pagemap_t *pm, uint32_t page)
 			memory_order_relaxed);
 }
 
+#define PAGEMAP_LEN_SHIFT	56
+#define PAGEMAP_ADDR_MASK	\
+	((((uint64_t)1 << PAGEMAP_LEN_SHIFT) - 1) & ~RUN_KIND_MASK)
+
+/* the entry of a run whose record is filled in */
 static inline uint64_t
-pagemap_entry(run_t *run, enum run_kind_e kind)
+pagemap_entry(const run_t *run, enum run_kind_e kind)
 {
-	return (uint64_t)(uintptr_t)run | (uint64_t)kind;
+	uint64_t e = (uint64_t)(uintptr_t)run | (uint64_t)kind;
+	if (kind == RUN_LARGE && run->npages < 256 &&
+			run->cls != RUN_CLS_TCACHE)
+		e |= (uint64_t)run->npages << PAGEMAP_LEN_SHIFT;
+	return e;
 }
 
 static inline run_t *
 pagemap_entry_run(uint64_t entry)
 {
-	return (run_t *)(uintptr_t)(entry & ~RUN_KIND_MASK);
+	return (run_t *)(uintptr_t)(entry & PAGEMAP_ADDR_MASK);
+}
+
+/* len (see above): pages of a short large run holding an object, or 0 */
+static inline uint32_t
+pagemap_entry_len(uint64_t entry)
+{
+	return (uint32_t)(entry >> PAGEMAP_LEN_SHIFT);
 }
 
 static inline enum run_kind_e

@@ -65,6 +65,8 @@ region_init(region_t *rg, uintptr_t base, uint32_t npages, size_t header_bytes)
 	rg->data_start = base + ((uintptr_t)l.data_first << VM_PAGE_SHIFT);
 	rg->data_size = rg->size - ((size_t)l.data_first << VM_PAGE_SHIFT);
 	rg->runs = (run_t *)(base + l.runs_off);
+	/* page map entries keep a record's address in 56 bits */
+	vm_assert((((uintptr_t)(rg->runs + npages)) >> PAGEMAP_LEN_SHIFT) == 0);
 	rg->purged = (uint64_t *)(base + l.purged_off);
 	memset(rg->purged, 0, purged_bytes(npages));
 	pagemap_init(&rg->pagemap, (void *)(base + l.root_off),

@@ -40,6 +40,8 @@ enum run_kind_e {
 };
 
 #define RUN_KIND_MASK	((uint64_t)3)
+/* the cls of a RUN_LARGE run that holds a thread cache, not an object */
+#define RUN_CLS_TCACHE	0xff
 #define SLAB_MAX_OBJS	256	/* bits in run_t.bitmap */
 
 typedef struct run_s {

@@ -111,8 +111,8 @@ pool_tcache(VMEM *vmp)
 	if (budget > ((uint64_t)32 << 20))
 		budget = (uint64_t)32 << 20;
 	tcache_init(tc, idx, budget, vmp->cache_key);
+	extents_set_cls(&vmp->extents, &vmp->region, run, RUN_CLS_TCACHE);
 	vm_lock(&vmp->tc_lock);
-	run->cls = RUN_CLS_TCACHE;
 	if (idx > vmp->tc_top)
 		vmp->tc_top = idx;
 	vmp->ncaches++;

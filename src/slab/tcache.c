@@ -79,7 +79,7 @@ tcache_holds_large(_Atomic(tcache_t *) *tcs, uint32_t top, const run_t *run,
 			continue;
 		const tc_bin_t *b = &tc->lbins[k];
 		for (uint32_t j = 0; j < b->count; j++)
-			if (b->objs[j] == addr)
+			if (tc_lslot_addr(b->objs[j]) == addr)
 				return true;
 	}
 	return false;
@@ -124,9 +124,9 @@ tcache_flush_all(tcache_t *tc, bin_t *bins, region_t *rg, extents_t *ex)
 	for (unsigned k = 0; k < TC_LBUCKETS; k++) {
 		tc_bin_t *b = &tc->lbins[k];
 		for (uint32_t i = 0; i < b->count; i++) {
-			run_t *run = region_run(rg, region_page(rg, b->objs[i]));
-			*(uint64_t *)b->objs[i] = 0;
-			extents_free(ex, rg, run);
+			void *addr = tc_lslot_addr(b->objs[i]);
+			*(uint64_t *)addr = 0;
+			extents_free(ex, rg, region_run(rg, region_page(rg, addr)));
 		}
 		n += b->count;
 		b->count = 0;

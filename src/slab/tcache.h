@@ -49,9 +49,6 @@
 /* thread indices are 1..TC_MAX_THREADS; 0 means "no cache" */
 #define TC_MAX_THREADS	1024
 
-/* the run record's cls of a large run holding a tcache (not an object) */
-#define RUN_CLS_TCACHE	0xff
-
 /*
  * Large objects up to TC_LARGE_MAX_PAGES pages are cached too, as whole
  * runs, in buckets by length: one bucket per length up to 16 pages, then
@@ -68,6 +65,10 @@
  * the mark is the one the program touches next anyway. A free whose
  * object carries the mark may be a double free, or a program that stored
  * that very value: the caller settles it by looking in the caches.
+ *
+ * A slot of a large bucket holds the run's address with its length in
+ * pages in the low bits (tc_lslot), so neither push nor pop reads the run
+ * record.
  */
 #define TC_LARGE_MIN_PAGES	5	/* the first length above SC_SMALL_MAX */
 #define TC_LARGE_MAX_PAGES	64	/* 256 KiB */
@@ -180,34 +181,54 @@ tc_lmarked(uint64_t key, const void *addr)
 	return *(const uint64_t *)addr == tc_lmark(key, addr);
 }
 
-/* a cached large run of at least npages (5..64), or NULL */
-static inline run_t *
-tcache_large_pop(tcache_t *tc, region_t *rg, uint32_t npages)
+/* a large bucket's slot: the run at addr (page aligned), npages long */
+static inline void *
+tc_lslot(void *addr, uint32_t npages)
+{
+	return (void *)((uintptr_t)addr | npages);
+}
+
+static inline void *
+tc_lslot_addr(const void *slot)
+{
+	return (void *)((uintptr_t)slot & ~(uintptr_t)VM_PAGE_MASK);
+}
+
+static inline uint32_t
+tc_lslot_pages(const void *slot)
+{
+	return (uint32_t)((uintptr_t)slot & VM_PAGE_MASK);
+}
+
+/* the address of a cached large run of at least npages (5..64), or NULL */
+static inline void *
+tcache_large_pop(tcache_t *tc, uint32_t npages)
 {
 	tc_bin_t *b = &tc->lbins[tc_lbucket(npages)];
 	if (b->count == 0)
 		return NULL;
-	void *addr = b->objs[b->count - 1];
-	run_t *run = region_run(rg, region_page(rg, addr));
-	if (run->npages < npages)
+	void *slot = b->objs[b->count - 1];
+	uint32_t have = tc_lslot_pages(slot);
+	if (have < npages)
 		return NULL;
 	b->count--;
-	tc->large_bytes -= (uint64_t)run->npages << VM_PAGE_SHIFT;
+	tc->large_bytes -= (uint64_t)have << VM_PAGE_SHIFT;
+	void *addr = tc_lslot_addr(slot);
 	*(uint64_t *)addr = 0;
-	return run;
+	return addr;
 }
 
 /* caches the large run (5..64 pages) at addr; false if its bucket or the
  * budget is full (then the caller frees it) */
 static inline bool
-tcache_large_push(tcache_t *tc, run_t *run, void *addr)
+tcache_large_push(tcache_t *tc, void *addr, uint32_t npages)
 {
-	tc_bin_t *b = &tc->lbins[tc_lbucket(run->npages)];
-	uint64_t bytes = (uint64_t)run->npages << VM_PAGE_SHIFT;
+	tc_bin_t *b = &tc->lbins[tc_lbucket(npages)];
+	uint64_t bytes = (uint64_t)npages << VM_PAGE_SHIFT;
 	if (b->count == b->cap || tc->large_bytes + bytes > tc->large_budget)
 		return false;
 	*(uint64_t *)addr = tc_lmark(tc->large_key, addr);
-	b->objs[b->count++] = addr;
+	b->objs[b->count++] = tc_lslot(addr, npages);
 	tc->large_bytes += bytes;
 	return true;
 }

@@ -1,6 +1,7 @@
 /*
  * pagemap.c -- unit tests of the radix-tree page map (src/pool/pagemap.c):
- * empty lookups, lazy leaf installation, independence of entries.
+ * empty lookups, lazy leaf installation, independence of entries, the
+ * length a large run's entry carries.
  */
 #include "unit.h"
 
@@ -52,6 +53,37 @@ START_TEST(test_set_get)
 }
 END_TEST
 
+/* len: only a RUN_LARGE run of 1..255 pages that is not a cache has it */
+START_TEST(test_entry_len)
+{
+	static run_t run __attribute__((aligned(64)));
+	run.npages = 37;
+	run.cls = 0;
+	uint64_t e = pagemap_entry(&run, RUN_LARGE);
+	ck_assert_uint_eq(pagemap_entry_len(e), 37);
+	ck_assert_ptr_eq(pagemap_entry_run(e), &run);
+	ck_assert_uint_eq(pagemap_entry_kind(e), RUN_LARGE);
+	run.npages = 255;
+	ck_assert_uint_eq(pagemap_entry_len(pagemap_entry(&run, RUN_LARGE)),
+			255);
+	run.npages = 256;
+	ck_assert_uint_eq(pagemap_entry_len(pagemap_entry(&run, RUN_LARGE)), 0);
+	run.npages = 8;
+	run.cls = RUN_CLS_TCACHE;
+	ck_assert_uint_eq(pagemap_entry_len(pagemap_entry(&run, RUN_LARGE)), 0);
+	run.cls = 3;
+	e = pagemap_entry(&run, RUN_SLAB);
+	ck_assert_uint_eq(pagemap_entry_len(e), 0);
+	ck_assert_uint_eq(pagemap_entry_len(pagemap_entry(&run, RUN_FREE)), 0);
+	/* a slab's entry minus RUN_SLAB is its record; no other kind's is */
+	ck_assert_ptr_eq((run_t *)(uintptr_t)(e - RUN_SLAB), &run);
+	run.cls = 0;
+	for (unsigned k = RUN_NONE; k <= RUN_LARGE; k++)
+		ck_assert_uint_ne((pagemap_entry(&run, k) - RUN_SLAB) &
+				RUN_KIND_MASK, 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -59,5 +91,6 @@ main(void)
 	TCase *tc = tu_tcase(s, "pagemap", 30);
 	tcase_add_test(tc, test_empty_map_finds_nothing);
 	tcase_add_test(tc, test_set_get);
+	tcase_add_test(tc, test_entry_len);
 	return tu_run(s);
 }

@@ -232,6 +232,31 @@ START_TEST(test_check_verifies_caches)
 }
 END_TEST
 
+/* the memory of a thread cache is no object: freeing it is refused,
+ * though the run is a large one of a cached length */
+START_TEST(test_free_of_a_cache_refused)
+{
+	VMEM *vmp = region_pool(64 * TU_MIB);
+	void *a = vmem_malloc(vmp, 100);
+	tcache_t *tc = atomic_load(&vmp->tcaches[vm_tindex]);
+	ck_assert_ptr_nonnull(tc);
+	run_t *run = region_lookup(&vmp->region,
+			region_page(&vmp->region, tc));
+	ck_assert_uint_eq(run->kind, RUN_LARGE);
+	ck_assert_uint_eq(run->cls, RUN_CLS_TCACHE);
+	ck_assert_uint_ge(run->npages, TC_LARGE_MIN_PAGES);
+	ck_assert_uint_le(run->npages, TC_LARGE_MAX_PAGES);
+	vmem_free(vmp, tc);
+	ck_assert_ptr_nonnull(strstr(vmem_errormsg(), "not the start of a "
+			"live object"));
+	ck_assert_ptr_eq(atomic_load(&vmp->tcaches[vm_tindex]), tc);
+	ck_assert_ptr_null(vmem_malloc_usable_size(vmp, tc) ? tc : NULL);
+	vmem_free(vmp, a);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	region_pool_delete(vmp, 64 * TU_MIB);
+}
+END_TEST
+
 /* large runs: a freed one is reused, a double free of a cached one is
  * refused, and vmem_check verifies the marks */
 START_TEST(test_large_runs_cached)
@@ -463,6 +488,7 @@ main(void)
 	tcase_add_test(tc, test_large_mark_collision);
 	tcase_add_test(tc, test_many_pools_many_threads);
 	tcase_add_test(tc, test_fork_while_four_threads_allocate);
+	tcase_add_test(tc, test_free_of_a_cache_refused);
 	tcase_add_test(tc, test_fork_leaves_shared_pool_to_parent);
 	return tu_run(s);
 }
