@@ -125,10 +125,11 @@ size_is_enough(size_t size)
 }
 
 /*
- * Lazy reservation: reserves the parts of the new pool file b that are not
- * in its first chunks (the metadata) or its last one (a part chunk), and
- * returns those in *first, *end for purge_defer. -1 (message, errno set)
- * if the file system has no room for them.
+ * Lazy reservation of the new pool file b: reserves what is reserved from
+ * the start, the chunks up to the first one wholly in the data area (the
+ * metadata) and a partial last chunk, and returns the chunks in between
+ * as [*first, *end) for purge_defer. -1 (message, errno set) if the file
+ * system has no room for the metadata.
  */
 static int
 reserve_metadata(const backing_t *b, uint32_t *first, uint32_t *end)
