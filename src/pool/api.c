@@ -130,6 +130,29 @@ pool_object_run(VMEM *vmp, const void *ptr)
 	return NULL;
 }
 
+/*
+ * True unless the object ptr of the slab run is free in its slab or on top
+ * of this thread's cache (message set then): free's test, without a lock.
+ * Like free, it cannot see an object freed into a cache below its top.
+ */
+static bool
+slab_object_unfreed(VMEM *vmp, run_t *run, const void *ptr)
+{
+	unsigned idx;
+	bool freed = !slab_index(&vmp->region, run, ptr, &idx) ||
+			slab_obj_is_free_nolock(run, idx);
+	tcache_t *tc = freed ? NULL : cache_enter(vmp);
+	if (tc != NULL) {
+		tc_bin_t *b = &tc->bins[run->cls];
+		freed = b->objs[(ptrdiff_t)b->count - 1] == ptr;
+		tc_exit(tc);
+	}
+	if (!freed)
+		return true;
+	vm_err("%p is not a live object of pool %p", ptr, (void *)vmp);
+	return false;
+}
+
 /* true if ptr is a live object of the slab run (message set if not) */
 static bool
 slab_object_live(VMEM *vmp, run_t *run, const void *ptr)
@@ -395,21 +418,30 @@ vmem_realloc(VMEM *vmp, void *ptr, size_t size)
 	}
 	run_t *run = pool_object_run(vmp, ptr);
 	if (run == NULL || (run->kind == RUN_SLAB &&
-			!slab_object_live(vmp, run, ptr))) {
+			!slab_object_unfreed(vmp, run, ptr))) {
 		errno = EINVAL;
 		return NULL;
 	}
 	if (size == 0) {
-		object_free(vmp, run, ptr);
+		vmem_free(vmp, ptr);
 		return NULL;
 	}
 	if (run->kind == RUN_SLAB) {
+		size_t old = sc_table[run->cls].size;
 		if (size <= SC_SMALL_MAX && sc_class(size) == run->cls)
 			return ptr;
-		void *q = realloc_move(vmp, run, ptr, size);
-		if (q == NULL && size <= sc_table[run->cls].size)
+		/* through the thread cache both ways, as malloc and free */
+		int saved_errno = errno;
+		void *q = vmem_malloc(vmp, size);
+		if (q == NULL && size <= old) {
+			errno = saved_errno;
 			return ptr;	/* a shrink that found no room */
-		return q != NULL ? q : out_of_memory(size);
+		}
+		if (q == NULL)
+			return NULL;
+		memcpy(q, ptr, old < size ? old : size);
+		vmem_free(vmp, ptr);
+		return q;
 	}
 	/* large: resize in place where the neighbour allows */
 	if (size > SC_SMALL_MAX && size <= SIZE_MAX - VM_PAGE &&

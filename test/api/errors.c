@@ -208,6 +208,44 @@ START_TEST(test_double_free_large)
 }
 END_TEST
 
+/* realloc of an object just freed (on top of the thread's cache) or
+ * given back to its slab: EINVAL, nothing handed out twice */
+START_TEST(test_realloc_freed)
+{
+	size_t sizes[] = { 24, 700, 5000 };
+	for (size_t i = 0; i < 3; i++) {
+		prime_errormsg();
+		void *keep = vmem_malloc(Vmp, sizes[i]);
+		void *p = vmem_malloc(Vmp, sizes[i]);
+		ck_assert(keep != NULL && p != NULL);
+		vmem_free(Vmp, p);
+		errno = 0;
+		ck_assert_ptr_null(vmem_realloc(Vmp, p, sizes[i] * 3));
+		ck_assert_int_eq(errno, EINVAL);
+		assert_new_errormsg("realloc of a freed object");
+		ck_assert_int_eq(vmem_check(Vmp), 1);
+		/* a size of the same class would keep it: refused as well */
+		errno = 0;
+		ck_assert_ptr_null(vmem_realloc(Vmp, p, sizes[i]));
+		ck_assert_int_eq(errno, EINVAL);
+		enum { N = 500 };
+		struct tu_span sp[N];
+		for (int k = 0; k < N; k++) {
+			void *q = vmem_malloc(Vmp, sizes[i]);
+			ck_assert_ptr_nonnull(q);
+			sp[k].lo = (uintptr_t)q;
+			sp[k].hi = (uintptr_t)q + sizes[i];
+		}
+		ck_assert_msg(tu_spans_overlap(sp, N) == -1, "an object was "
+				"handed out twice");
+		for (int k = 0; k < N; k++)
+			vmem_free(Vmp, (void *)sp[k].lo);
+		vmem_free(Vmp, keep);
+		ck_assert_int_eq(vmem_check(Vmp), 1);
+	}
+}
+END_TEST
+
 START_TEST(test_free_interior)
 {
 	size_t sizes[] = { 32, 200, 3000, 100000, 2 * TU_MIB };
@@ -289,6 +327,7 @@ main(void)
 	tcase_add_test(tc, test_double_free_small);
 	tcase_add_test(tc, test_double_free_large);
 	tcase_add_test(tc, test_free_interior);
+	tcase_add_test(tc, test_realloc_freed);
 	tc = tu_tcase(s, "failing", TU_TIMEOUT);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_usable_size_foreign);
