@@ -17,7 +17,10 @@
 #   BENCH_STEPS_SMALL=10M     operations per thread, small workloads
 #   BENCH_STEPS_MIXED=2M      operations per thread, mixed workloads
 #   BENCH_SLOTS=4096          slots per thread
-#   BENCH_REPS=3              repetitions; the best one is reported
+#   BENCH_ROUNDS=3            rounds: each runs every allocator once per
+#                             workload, starting one further along the list
+#                             each time; an allocator's best round counts
+#   BENCH_REPS=1              repetitions inside each run (the best counts)
 #   BENCH_MAX_SECONDS=8       no new repetition once the reps took this long
 #   BENCH_TIMEOUT=120         a run taking longer is killed and reported
 #   BENCH_POOL_SIZE=1G        size of the throughput pools
@@ -36,7 +39,8 @@ dir=${BENCH_DIR:-/dev/shm}
 steps_small=${BENCH_STEPS_SMALL:-10M}
 steps_mixed=${BENCH_STEPS_MIXED:-2M}
 slots=${BENCH_SLOTS:-4096}
-reps=${BENCH_REPS:-3}
+rounds=${BENCH_ROUNDS:-3}
+reps=${BENCH_REPS:-1}
 max_seconds=${BENCH_MAX_SECONDS:-8}
 run_timeout=${BENCH_TIMEOUT:-120}
 pool_size=${BENCH_POOL_SIZE:-1G}
@@ -146,6 +150,8 @@ run() {
 	fi
 	rc=$?
 	cat "$out" >>"$csv"
+	# a run that broke marks its cell, whatever the other rounds did
+	[ -n "${status[$key]-}" ] && [ "$rc" -eq 0 ] && { rm -f "$out"; return; }
 	status[$key]=$(describe_rc "$rc")
 	if [ -n "${status[$key]}" ]; then
 		# a peer that breaks is reported in its cell; vmem must not break
@@ -155,36 +161,48 @@ run() {
 	rm -f "$out"
 }
 
-# value of METRIC in the rows of SECTION,LABEL,WORKLOAD,THREADS
+# value of METRIC in the rows of SECTION,LABEL,WORKLOAD,THREADS: the
+# largest when several rounds wrote one
 value() {
 	awk -F, -v s="$1" -v l="$2" -v w="$3" -v t="$4" -v m="$5" \
-		'$1 == s && $2 == l && $3 == w && $4 == t && $5 == m \
-			{ v = $6 } END { print v }' "$csv"
+		'$1 == s && $2 == l && $3 == w && $4 == t && $5 == m &&
+			(v == "" || $6 + 0 > v + 0) { v = $6 } END { print v }' \
+		"$csv"
 }
 
+# one run of allocator NAME on workload WL ("size threads [cross]")
+run_one() {
+	local name=$1 wl=$2 size threads cross args steps key pre
+	read -r size threads cross <<<"$wl"
+	steps=$steps_small
+	[ "$size" = mixed ] && steps=$steps_mixed
+	args=(throughput --workload "$size" --threads "$threads"
+		--steps "$steps" --slots "$slots" --reps "$reps"
+		--max-seconds "$max_seconds" --label "$name")
+	[ -n "$cross" ] && args+=(--cross)
+	if [ "$name" = vmem ] || [ "$name" = memkind ]; then
+		args+=(--alloc "$name" --dir "$dir" --pool-size "$pool_size")
+	else
+		args+=(--alloc system --expect-lib "${expect[$name]}")
+	fi
+	key="$name/$size${cross:+-$cross}/$threads"
+	printf '  %-9s %-12s %s thread(s)\n' "$name" \
+		"$size${cross:+-$cross}" "$threads" >&2
+	pre=${lib[$name]}
+	[ "$name" = memkind ] && pre=-	# loaded by the program
+	run "$key" "$pre" -- "${args[@]}"
+}
+
+# every workload under every allocator, in rounds that interleave the
+# allocators (a slow spell of the machine then hits them all alike)
 run_throughput() {
-	local wl size threads cross name args steps key pre
-	for wl in "${WORKLOADS[@]}"; do
-		read -r size threads cross <<<"$wl"
-		steps=$steps_small
-		[ "$size" = mixed ] && steps=$steps_mixed
-		for name in "${names[@]}"; do
-			args=(throughput --workload "$size" --threads "$threads"
-				--steps "$steps" --slots "$slots" --reps "$reps"
-				--max-seconds "$max_seconds" --label "$name")
-			[ -n "$cross" ] && args+=(--cross)
-			if [ "$name" = vmem ] || [ "$name" = memkind ]; then
-				args+=(--alloc "$name" --dir "$dir"
-					--pool-size "$pool_size")
-			else
-				args+=(--alloc system --expect-lib "${expect[$name]}")
-			fi
-			key="$name/$size${cross:+-$cross}/$threads"
-			printf '  %-9s %-12s %s thread(s)\n' "$name" \
-				"$size${cross:+-$cross}" "$threads" >&2
-			pre=${lib[$name]}
-			[ "$name" = memkind ] && pre=-	# loaded by the program
-			run "$key" "$pre" -- "${args[@]}"
+	local r wl i n=${#names[@]}
+	for ((r = 0; r < rounds; r++)); do
+		printf ' round %d of %d\n' $((r + 1)) "$rounds" >&2
+		for wl in "${WORKLOADS[@]}"; do
+			for ((i = 0; i < n; i++)); do
+				run_one "${names[(i + r) % n]}" "$wl"
+			done
 		done
 	done
 }
@@ -232,8 +250,8 @@ ratio() {
 
 print_throughput() {
 	local wl size threads cross w name line
-	printf 'Throughput: malloc+free calls per second, millions (best of %s)\n' \
-		"$reps"
+	printf 'Throughput: malloc+free calls per second, millions (best of %s interleaved rounds)\n' \
+		"$rounds"
 	line=$(printf '%-12s %3s' workload thr)
 	for name in "${names[@]}"; do line+=$(printf ' %10s' "$name"); done
 	for name in "${names[@]}"; do
@@ -292,7 +310,7 @@ plot_throughput() {
 	gnuplot <<-GP 2>>"$log" || { printf 'gnuplot failed (see %s)\n' "$log"; return 0; }
 		set terminal pngcairo size 1100,500 font ",10"
 		set output "$png"
-		set title "malloc+free throughput, millions of calls per second ($(nproc) CPUs, best of $reps)"
+		set title "malloc+free throughput, millions of calls per second ($(nproc) CPUs, best of $rounds rounds)"
 		set style data histograms
 		set style histogram clustered gap 1
 		set style fill solid 0.9 border -1
