@@ -333,6 +333,11 @@ vmem_free(VMEM *vmp, void *ptr)
 	/* pages of the metadata carry no page map entry: the kind test
 	 * below turns them away, so the range test is the whole region */
 	uintptr_t off = (uintptr_t)ptr - rg->base;
+	/* a page-aligned pointer is likely a large object, whose first word
+	 * the large path reads (the mark): start that miss now, alongside the
+	 * page map's (for writing: a cached run's mark is written next) */
+	if (((uintptr_t)ptr & VM_PAGE_MASK) == 0)
+		__builtin_prefetch(ptr, 1);
 	if (vm_unlikely(off >= rg->size) || vm_unlikely(tc == NULL) ||
 			vm_log_level() >= 4) {
 		free_slow(vmp, ptr);
