@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "dax/dax.h"
@@ -90,6 +92,8 @@ backing_file_create(backing_t *b, const char *dir, size_t size, bool lazy)
 	}
 	b->kind = BACKING_FILE;
 	b->private_map = false;
+	struct statfs fs;
+	b->in_memory = fstatfs(fd, &fs) == 0 && fs.f_type == TMPFS_MAGIC;
 	b->align = 0;
 	b->owner = getpid();
 	b->fd = fd;
@@ -128,6 +132,17 @@ backing_commit(const backing_t *b, size_t off, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+void
+backing_prefault(const backing_t *b, size_t off, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+	if (b->kind == BACKING_FILE && b->in_memory && !b->private_map)
+		(void)madvise((char *)b->addr + off, len, MADV_POPULATE_WRITE);
+#else
+	(void)b, (void)off, (void)len;
+#endif
 }
 
 bool

@@ -30,6 +30,8 @@ typedef struct backing_s {
 	bool private_map;	/* BACKING_FILE remapped MAP_PRIVATE for a fork
 				 * (backing_fork.c): the file is never written
 				 * again, decommit only drops our pages */
+	bool in_memory;		/* BACKING_FILE on tmpfs: reserving a part
+				 * allocates its pages (backing_prefault) */
 } backing_t;
 
 /*
@@ -58,6 +60,15 @@ int backing_decommit(const backing_t *b, size_t off, size_t len);
  * SIGBUS on a later write. Returns -1 (errno set) on failure.
  */
 int backing_commit(const backing_t *b, size_t off, size_t len);
+
+/*
+ * Maps the pages of [off, off + len), just committed, into the page tables
+ * in one call instead of one fault per page, where committing allocated
+ * them already (tmpfs): a VM pays dearly for each fault. Elsewhere (a
+ * disk file system would read or zero pages nobody asked for) and on
+ * kernels before 5.14 it does nothing.
+ */
+void backing_prefault(const backing_t *b, size_t off, size_t len);
 
 /* an unnamed file in dir (O_TMPFILE, or mkstemp + unlink), or -1 */
 int backing_open_tmpfile(const char *dir);

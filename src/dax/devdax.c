@@ -211,6 +211,7 @@ backing_devdax_create(backing_t *b, const char *path, const struct stat *st,
 	b->size = len;
 	b->align = align;
 	b->private_map = false;
+	b->in_memory = false;
 	b->owner = getpid();
 	return 0;
 }

@@ -12,7 +12,8 @@
  *
  * A pool file reserved lazily (libvmmalloc's) starts with every chunk of
  * its data area marked that way, so a chunk is reserved when it is first
- * used (purge_defer).
+ * used (purge_defer). On tmpfs a chunk just reserved is also mapped in one
+ * call (backing_prefault) rather than one page fault at a time.
  *
  * Invariant (checked by vmem_check): a purged chunk lies wholly inside
  * free runs; purged_chunks == the number of bits set.
@@ -74,6 +75,7 @@ purge_commit(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages)
 		if (backing_commit(ex->backing, chunk_offset(c),
 				CHUNK_BYTES) != 0)
 			return false;
+		backing_prefault(ex->backing, chunk_offset(c), CHUNK_BYTES);
 		set_purged(rg, c, false);
 		ex->purged_chunks--;
 	}
