@@ -20,7 +20,7 @@
 #   BENCH_ROUNDS=3            rounds: each runs every allocator once per
 #                             workload, starting one further along the list
 #                             each time; an allocator's best round counts
-#   BENCH_REPS=1              repetitions inside each run (the best counts)
+#   BENCH_REPS=2              repetitions inside each run (the best counts)
 #   BENCH_MAX_SECONDS=8       no new repetition once the reps took this long
 #   BENCH_TIMEOUT=120         a run taking longer is killed and reported
 #   BENCH_POOL_SIZE=1G        size of the throughput pools
@@ -40,7 +40,7 @@ steps_small=${BENCH_STEPS_SMALL:-10M}
 steps_mixed=${BENCH_STEPS_MIXED:-2M}
 slots=${BENCH_SLOTS:-4096}
 rounds=${BENCH_ROUNDS:-3}
-reps=${BENCH_REPS:-1}
+reps=${BENCH_REPS:-2}
 max_seconds=${BENCH_MAX_SECONDS:-8}
 run_timeout=${BENCH_TIMEOUT:-120}
 pool_size=${BENCH_POOL_SIZE:-1G}
