@@ -48,13 +48,17 @@ small_alloc(VMEM *vmp, unsigned cls)
 		void *p = tcache_refill(tc, cls, bin, &vmp->region,
 				&vmp->extents);
 		tc_exit(tc);
-		if (vm_likely(p != NULL))
+		if (vm_likely(p != NULL)) {
+			tc_stag_clear(p);
 			return p;
+		}
 	}
 	/* no cache, or no room for a batch: one object, after a reclaim */
 	void *p = bin_malloc(bin, cls, &vmp->region, &vmp->extents);
 	if (vm_unlikely(p == NULL) && pool_reclaim(vmp) > 0)
 		p = bin_malloc(bin, cls, &vmp->region, &vmp->extents);
+	if (p != NULL)
+		tc_stag_clear(p);
 	return p;
 }
 
@@ -105,6 +109,21 @@ large_in_cache(VMEM *vmp, const run_t *run, const void *ptr)
 	return held;
 }
 
+/*
+ * True if the small object ptr of class cls, which carries the tag of a
+ * cached object, sits in a thread's cache: a look through every cache,
+ * taken from its owner for the moment. Not to be called from inside this
+ * thread's cache (tc_enter).
+ */
+static bool
+small_in_cache(VMEM *vmp, unsigned cls, const void *ptr)
+{
+	pool_caches_freeze(vmp);
+	bool held = tcache_holds_small(vmp->tcaches, vmp->tc_top, cls, ptr);
+	pool_caches_thaw(vmp);
+	return held;
+}
+
 /* the run owning the object that starts at ptr, or NULL (message set) */
 static run_t *
 pool_object_run(VMEM *vmp, const void *ptr)
@@ -131,22 +150,17 @@ pool_object_run(VMEM *vmp, const void *ptr)
 }
 
 /*
- * True unless the object ptr of the slab run is free in its slab or on top
- * of this thread's cache (message set then): free's test, without a lock.
- * Like free, it cannot see an object freed into a cache below its top.
+ * True unless the object ptr of the slab run is free in its slab or in a
+ * thread's cache (message set then): free's test, without a bin lock.
  */
 static bool
 slab_object_unfreed(VMEM *vmp, run_t *run, const void *ptr)
 {
 	unsigned idx;
 	bool freed = !slab_index(&vmp->region, run, ptr, &idx) ||
-			slab_obj_is_free_nolock(run, idx);
-	tcache_t *tc = freed ? NULL : cache_enter(vmp);
-	if (tc != NULL) {
-		tc_bin_t *b = &tc->bins[run->cls];
-		freed = b->objs[(ptrdiff_t)b->count - 1] == ptr;
-		tc_exit(tc);
-	}
+			slab_obj_is_free_nolock(run, idx) ||
+			(tc_stagged(vmp->cache_key, ptr) &&
+			small_in_cache(vmp, run->cls, ptr));
 	if (!freed)
 		return true;
 	vm_err("%p is not a live object of pool %p", ptr, (void *)vmp);
@@ -265,6 +279,7 @@ vmem_malloc(VMEM *vmp, size_t size)
 				b->count = n - 1;
 				void *p = b->objs[n - 1];
 				tc_exit(tc);
+				tc_stag_clear(p);
 				return p;
 			}
 			tc_exit(tc);
@@ -282,8 +297,7 @@ cache_free(VMEM *vmp, run_t *run, unsigned idx, void *ptr)
 		return false;
 	unsigned cls = run->cls;
 	tc_bin_t *b = &tc->bins[cls];
-	if (slab_obj_is_free_nolock(run, idx) ||
-			(b->count > 0 && b->objs[b->count - 1] == ptr)) {
+	if (slab_obj_is_free_nolock(run, idx)) {
 		tc_exit(tc);
 		vm_err("%p is not a live object of pool %p (double free?)",
 				ptr, (void *)vmp);
@@ -294,6 +308,7 @@ cache_free(VMEM *vmp, run_t *run, unsigned idx, void *ptr)
 		refused = tcache_flush(tc, cls, b->cap / 2, &vmp->bins[cls],
 				&vmp->region, &vmp->extents);
 	b->objs[b->count++] = ptr;
+	tc_stag_set(vmp->cache_key, ptr);
 	tc_exit(tc);
 	if (refused != 0)
 		vm_err("%u objects of %u bytes were freed twice", refused,
@@ -312,6 +327,12 @@ free_slow(VMEM *vmp, void *ptr)
 	if (run == NULL)
 		return;
 	unsigned idx;
+	if (run->kind == RUN_SLAB && tc_stagged(vmp->cache_key, ptr) &&
+			small_in_cache(vmp, run->cls, ptr)) {
+		vm_err("%p is not a live object of pool %p (freed twice: it "
+				"is in a thread's cache)", ptr, (void *)vmp);
+		return;
+	}
 	if (run->kind == RUN_SLAB && slab_index(&vmp->region, run, ptr, &idx) &&
 			cache_free(vmp, run, idx, ptr))
 		return;
@@ -321,7 +342,8 @@ free_slow(VMEM *vmp, void *ptr)
 /*
  * The fast path: push to this thread's cache, after the checks that keep a
  * bad pointer out of it: the page map names a slab, ptr starts an object
- * of it, the object is not free in its slab nor on top of the cache.
+ * of it, the object is not free in its slab and carries no cache tag (a
+ * tagged one may be in a cache already: the slow path looks).
  */
 VM_EXPORT void
 vmem_free(VMEM *vmp, void *ptr)
@@ -361,14 +383,19 @@ vmem_free(VMEM *vmp, void *ptr)
 		return;
 	}
 	tc_bin_t *b = &tc->bins[run->cls];
+	uint64_t key = vmp->cache_key;
+	if (vm_unlikely(tc_stagged(key, ptr))) {
+		free_slow(vmp, ptr);	/* freed twice? */
+		return;
+	}
 	tc_enter(tc);
 	if (vm_likely(!tc_stolen(tc))) {
 		uint32_t n = b->count;
-		void **top = b->objs + n;
-		/* top[-1] is the guard (NULL) when the stack is empty */
-		if (vm_likely(n < b->cap) && vm_likely(top[-1] != ptr) &&
+		if (vm_likely(n < b->cap) &&
 				vm_likely(!slab_obj_is_free_nolock(run, idx))) {
-			*top = ptr;
+			/* tagged while no stealer can hand it out */
+			tc_stag_set(key, ptr);
+			b->objs[n] = ptr;
 			b->count = n + 1;
 			tc_exit(tc);
 			return;

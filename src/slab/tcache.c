@@ -34,7 +34,7 @@ tcache_bytes(void)
 {
 	size_t slots = 0;
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
-		slots += 1 + tcache_cap(c);	/* the guard, the stack */
+		slots += tcache_cap(c);
 	for (unsigned k = 0; k < TC_LBUCKETS; k++)
 		slots += tcache_lcap(k);
 	return sizeof(tcache_t) + slots * sizeof(void *);
@@ -50,7 +50,6 @@ tcache_init(tcache_t *tc, uint32_t index, uint64_t large_budget,
 	tc->pad = 0;
 	void **slot = tc->slots;
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
-		*slot++ = NULL;		/* objs[-1]: the guard */
 		tc->bins[c].objs = slot;
 		tc->bins[c].count = 0;
 		tc->bins[c].cap = tcache_cap(c);
@@ -80,6 +79,23 @@ tcache_holds_large(_Atomic(tcache_t *) *tcs, uint32_t top, const run_t *run,
 		const tc_bin_t *b = &tc->lbins[k];
 		for (uint32_t j = 0; j < b->count; j++)
 			if (tc_lslot_addr(b->objs[j]) == addr)
+				return true;
+	}
+	return false;
+}
+
+bool
+tcache_holds_small(_Atomic(tcache_t *) *tcs, uint32_t top, unsigned cls,
+		const void *addr)
+{
+	for (uint32_t i = 1; i <= top; i++) {
+		const tcache_t *tc = atomic_load_explicit(&tcs[i],
+				memory_order_relaxed);
+		if (tc == NULL)
+			continue;
+		const tc_bin_t *b = &tc->bins[cls];
+		for (uint32_t j = 0; j < b->count; j++)
+			if (b->objs[j] == addr)
 				return true;
 	}
 	return false;

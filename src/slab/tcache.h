@@ -10,9 +10,7 @@
  * never touch the allocating thread's cache or locks.
  *
  *   tcache_t: in_op | steal_req | index | bins[SC_NCLASSES] | slots ...
- *   bins[c].objs points into the slots; 0 <= count <= cap; objs[-1] is
- *   a guard that stays NULL, so the free fast path compares the top of
- *   the stack, objs[count - 1], with the pointer without testing count
+ *   bins[c].objs points into the slots; 0 <= count <= cap
  *
  * Other threads (a thread that found the pool full, vmem_check, stats,
  * fork) take a cache's objects with the asymmetric handshake below, never
@@ -27,7 +25,9 @@
  * ThreadSanitizer, which cannot see membarrier, both sides use sequentially
  * consistent atomics instead.
  * Invariant: a cached object is an object of its class whose slab bit says
- * "in use", and is in no other cache and no other slot.
+ * "in use", and is in no other cache and no other slot. One that free put
+ * there carries a tag (tc_stag, below), so a second free of it is caught
+ * wherever it is cached.
  */
 #ifndef VM_TCACHE_H
 #define VM_TCACHE_H
@@ -180,6 +180,44 @@ tc_lmarked(uint64_t key, const void *addr)
 {
 	return *(const uint64_t *)addr == tc_lmark(key, addr);
 }
+
+/*
+ * A small object that free puts in a cache gets a tag in its second word
+ * (every class is at least 16 bytes): tc_stag(key, address); malloc clears
+ * it when it hands the object out. A free that finds the tag may be a
+ * double free, of an object in any thread's cache, however deep, or on its
+ * way back to its slab; or the program stored that very value (or the
+ * object came from a slab without going through malloc's fast path and
+ * kept an old tag): the slow path settles it by looking in the caches.
+ */
+static inline uint64_t
+tc_stag(uint64_t key, const void *addr)
+{
+	return ~key ^ (uint64_t)(uintptr_t)addr;
+}
+
+static inline bool
+tc_stagged(uint64_t key, const void *addr)
+{
+	return ((const uint64_t *)addr)[1] == tc_stag(key, addr);
+}
+
+static inline void
+tc_stag_set(uint64_t key, void *addr)
+{
+	((uint64_t *)addr)[1] = tc_stag(key, addr);
+}
+
+static inline void
+tc_stag_clear(void *addr)
+{
+	((uint64_t *)addr)[1] = 0;
+}
+
+/* true if some cache of tcs[1..top] holds the small object addr of class
+ * cls (the caches taken from their owners) */
+bool tcache_holds_small(_Atomic(tcache_t *) *tcs, uint32_t top,
+		unsigned cls, const void *addr);
 
 /* a large bucket's slot: the run at addr (page aligned), npages long */
 static inline void *

@@ -6,6 +6,8 @@
  * not release anything, and must leave a message in vmem_errormsg(); huge
  * requests fail with ENOMEM and a message.
  */
+#include <pthread.h>
+
 #include "testutil.h"
 
 #define POOL_SIZE (64 * TU_MIB)
@@ -189,6 +191,63 @@ START_TEST(test_double_free_small)
 }
 END_TEST
 
+/* a small object freed again while its first free sits deep in this
+ * thread's cache, or in another thread's: refused, never handed out twice */
+static void *deep_victim;
+
+static void *
+free_victim(void *arg)
+{
+	(void)arg;
+	vmem_free(Vmp, deep_victim);	/* the second free, from elsewhere */
+	return NULL;
+}
+
+START_TEST(test_double_free_deep)
+{
+	size_t sizes[] = { 16, 100, 2000 };
+	for (size_t i = 0; i < 3; i++) {
+		enum { N = 40 };
+		void *o[N];
+		for (int k = 0; k < N; k++) {
+			o[k] = vmem_malloc(Vmp, sizes[i]);
+			ck_assert_ptr_nonnull(o[k]);
+		}
+		/* free(a); free(b)...; free(a) */
+		vmem_free(Vmp, o[0]);
+		for (int k = 1; k < 4; k++)
+			vmem_free(Vmp, o[k]);
+		prime_errormsg();
+		vmem_free(Vmp, o[0]);
+		assert_new_errormsg("double free, deep in the cache");
+		ck_assert_int_eq(vmem_check(Vmp), 1);
+		/* and from another thread */
+		deep_victim = o[1];
+		pthread_t t;
+		prime_errormsg();
+		ck_assert_int_eq(pthread_create(&t, NULL, free_victim, NULL), 0);
+		ck_assert_int_eq(pthread_join(t, NULL), 0);
+		ck_assert_int_eq(vmem_check(Vmp), 1);
+		/* nothing is handed out twice */
+		enum { M = 600 };
+		struct tu_span sp[M];
+		for (int k = 0; k < M; k++) {
+			void *q = vmem_malloc(Vmp, sizes[i]);
+			ck_assert_ptr_nonnull(q);
+			sp[k].lo = (uintptr_t)q;
+			sp[k].hi = (uintptr_t)q + sizes[i];
+		}
+		ck_assert_msg(tu_spans_overlap(sp, M) == -1, "a double-freed "
+				"object was handed out twice");
+		for (int k = 0; k < M; k++)
+			vmem_free(Vmp, (void *)sp[k].lo);
+		for (int k = 4; k < N; k++)
+			vmem_free(Vmp, o[k]);
+		ck_assert_int_eq(vmem_check(Vmp), 1);
+	}
+}
+END_TEST
+
 START_TEST(test_double_free_large)
 {
 	void *p = vmem_malloc(Vmp, 3 * TU_MIB);
@@ -326,6 +385,7 @@ main(void)
 	tcase_add_test(tc, test_free_pool_handle);
 	tcase_add_test(tc, test_double_free_small);
 	tcase_add_test(tc, test_double_free_large);
+	tcase_add_test(tc, test_double_free_deep);
 	tcase_add_test(tc, test_free_interior);
 	tcase_add_test(tc, test_realloc_freed);
 	tc = tu_tcase(s, "failing", TU_TIMEOUT);
