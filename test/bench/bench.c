@@ -565,6 +565,9 @@ struct filler {
 	void **objs;
 	size_t count;
 	pthread_barrier_t *start;
+	pthread_barrier_t *done;	/* every thread has had its NULL: one
+					 * that ended sooner would give its cache's
+					 * memory back to the others */
 	atomic_size_t *all;	/* objects all threads got so far */
 	size_t all_at_null;	/* *all when this thread got its NULL */
 };
@@ -599,6 +602,7 @@ filler_main(void *arg)
 	struct filler *f = arg;
 	pthread_barrier_wait(f->start);
 	fill(f);
+	pthread_barrier_wait(f->done);
 	return NULL;
 }
 
@@ -653,7 +657,7 @@ static int
 cmd_capacity(const struct config *c)
 {
 	struct filler fs[MAX_THREADS];
-	pthread_barrier_t start;
+	pthread_barrier_t start, done;
 	atomic_size_t all = 0;
 	char wl[32];
 	int status = 0;
@@ -661,6 +665,7 @@ cmd_capacity(const struct config *c)
 	snprintf(wl, sizeof(wl), "%zu", c->obj_size);
 	VMEM *vmp = pool_create(c->dir, VMEM_MIN_POOL);
 	pthread_barrier_init(&start, NULL, c->threads);
+	pthread_barrier_init(&done, NULL, c->threads);
 	memset(fs, 0, sizeof(fs));
 	for (unsigned t = 0; t < c->threads; t++) {
 		fs[t].vmp = vmp;
@@ -668,6 +673,7 @@ cmd_capacity(const struct config *c)
 		fs[t].max = VMEM_MIN_POOL / c->obj_size + 1;
 		fs[t].objs = xcalloc(fs[t].max, sizeof(void *));
 		fs[t].start = &start;
+		fs[t].done = &done;
 		fs[t].all = &all;
 	}
 
@@ -695,6 +701,7 @@ cmd_capacity(const struct config *c)
 		status = 4;
 	vmem_delete(vmp);
 	pthread_barrier_destroy(&start);
+	pthread_barrier_destroy(&done);
 	return status;
 }
 
