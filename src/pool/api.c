@@ -327,16 +327,24 @@ free_slow(VMEM *vmp, void *ptr)
 	if (run == NULL)
 		return;
 	unsigned idx;
-	if (run->kind == RUN_SLAB && tc_stagged(vmp->cache_key, ptr) &&
+	if (run->kind != RUN_SLAB) {
+		object_free(vmp, run, ptr);
+		return;
+	}
+	if (!slab_index(&vmp->region, run, ptr, &idx)) {
+		vm_err("%p is not a live object of pool %p (not the start of "
+				"an object)", ptr, (void *)vmp);
+		return;
+	}
+	/* only now is ptr known to start an object with a second word */
+	if (tc_stagged(vmp->cache_key, ptr) &&
 			small_in_cache(vmp, run->cls, ptr)) {
 		vm_err("%p is not a live object of pool %p (freed twice: it "
 				"is in a thread's cache)", ptr, (void *)vmp);
 		return;
 	}
-	if (run->kind == RUN_SLAB && slab_index(&vmp->region, run, ptr, &idx) &&
-			cache_free(vmp, run, idx, ptr))
-		return;
-	object_free(vmp, run, ptr);
+	if (!cache_free(vmp, run, idx, ptr))
+		object_free(vmp, run, ptr);
 }
 
 /*
