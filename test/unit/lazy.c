@@ -165,17 +165,19 @@ START_TEST(test_lazy_prefault)
 	printf("lazy: writing 8 MiB of a new object on tmpfs: %ld faults\n",
 			faults);
 	/* pages of the first chunk after the metadata were reserved with
-	 * it, at creation, and fault as usual; the later chunks do not (a
-	 * sanitizer's shadow memory faults as well: an eighth as many) */
+	 * it, at creation, and fault as usual; the later chunks do not. A
+	 * sanitizer's shadow memory faults as well (ASan: an eighth as many
+	 * pages, TSan: several times as many), so sanitized builds only
+	 * print the count; release and debug builds check it */
 	uint32_t first, end;
 	purge_lazy_chunks(vmp->region.data_first, vmp->region.npages, &first,
 			&end);
 	long head = (long)(first << REGION_CHUNK_SHIFT) -
 			(long)vmp->region.data_first;
 	long pages = (long)(8 * TU_MIB / VM_PAGE);
-	ck_assert_int_lt(head + pages / 8 + 64, pages / 2);
-	if (populate)
-		ck_assert_int_lt(faults, pages / 2);
+	ck_assert_int_lt(head + 64, pages / 2);
+	if (populate && !TU_SANITIZED)
+		ck_assert_int_lt(faults, head + 64);
 	vmem_delete(vmp);
 	/* the test directory (TMPDIR): prefaulted only if it is tmpfs too */
 	ck_assert_int_eq(statfs(dir, &fs), 0);
