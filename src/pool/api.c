@@ -151,16 +151,27 @@ pool_object_run(VMEM *vmp, const void *ptr)
 
 /*
  * True unless the object ptr of the slab run is free in its slab or in a
- * thread's cache (message set then): free's test, without a bin lock.
+ * thread's cache (message set then): free's test. The bitmap is read
+ * without the bin lock, but, as in free, inside this thread's cache, where
+ * vmem_check's marks (made with every cache taken) cannot be under way.
  */
 static bool
 slab_object_unfreed(VMEM *vmp, run_t *run, const void *ptr)
 {
 	unsigned idx;
-	bool freed = !slab_index(&vmp->region, run, ptr, &idx) ||
-			slab_obj_is_free_nolock(run, idx) ||
-			(tc_stagged(vmp->cache_key, ptr) &&
-			small_in_cache(vmp, run->cls, ptr));
+	bool freed = !slab_index(&vmp->region, run, ptr, &idx);
+	if (!freed) {
+		tcache_t *tc = cache_enter(vmp);
+		if (tc != NULL) {
+			freed = slab_obj_is_free_nolock(run, idx);
+			tc_exit(tc);
+		} else {
+			freed = !bin_owns(&vmp->bins[run->cls], run, ptr,
+					&vmp->region);
+		}
+	}
+	if (!freed && tc_stagged(vmp->cache_key, ptr))
+		freed = small_in_cache(vmp, run->cls, ptr);
 	if (!freed)
 		return true;
 	vm_err("%p is not a live object of pool %p", ptr, (void *)vmp);
