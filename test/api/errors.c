@@ -81,6 +81,29 @@ assert_still_allocated(VMEM *vmp, const void *p, size_t size, int n)
 	free(objs);
 }
 
+/*
+ * Allocates n objects of size bytes, asserts that no two overlap and that
+ * none is keep (a live object; NULL: no such check), and frees them: a
+ * double free that got into a cache would hand an object out twice.
+ */
+static void
+assert_none_handed_out_twice(size_t size, int n, const void *keep)
+{
+	static struct tu_span sp[2000];
+	ck_assert_int_le(n, 2000);
+	for (int k = 0; k < n; k++) {
+		void *q = vmem_malloc(Vmp, size);
+		ck_assert_ptr_nonnull(q);
+		ck_assert_ptr_ne(q, keep);
+		sp[k].lo = (uintptr_t)q;
+		sp[k].hi = (uintptr_t)q + size;
+	}
+	ck_assert_msg(tu_spans_overlap(sp, (size_t)n) == -1, "an object was "
+			"handed out twice");
+	for (int k = 0; k < n; k++)
+		vmem_free(Vmp, (void *)sp[k].lo);
+}
+
 START_TEST(test_free_stack_pointer)
 {
 	char buf[256];
@@ -172,19 +195,7 @@ START_TEST(test_double_free_small)
 		ck_assert_int_eq(vmem_check(Vmp), 1);
 		assert_new_errormsg("double free");
 		/* p was put back once: live objects are all distinct */
-		enum { N = 2000 };
-		struct tu_span sp[N];
-		for (int k = 0; k < N; k++) {
-			void *q = vmem_malloc(Vmp, sizes[i]);
-			ck_assert_ptr_nonnull(q);
-			ck_assert_ptr_ne(q, keep);
-			sp[k].lo = (uintptr_t)q;
-			sp[k].hi = (uintptr_t)q + sizes[i];
-		}
-		ck_assert_msg(tu_spans_overlap(sp, N) == -1, "a double-freed "
-				"object was handed out twice");
-		for (int k = 0; k < N; k++)
-			vmem_free(Vmp, (void *)sp[k].lo);
+		assert_none_handed_out_twice(sizes[i], 2000, keep);
 		vmem_free(Vmp, keep);
 		ck_assert_int_eq(vmem_check(Vmp), 1);
 	}
@@ -228,19 +239,7 @@ START_TEST(test_double_free_deep)
 		ck_assert_int_eq(pthread_create(&t, NULL, free_victim, NULL), 0);
 		ck_assert_int_eq(pthread_join(t, NULL), 0);
 		ck_assert_int_eq(vmem_check(Vmp), 1);
-		/* nothing is handed out twice */
-		enum { M = 600 };
-		struct tu_span sp[M];
-		for (int k = 0; k < M; k++) {
-			void *q = vmem_malloc(Vmp, sizes[i]);
-			ck_assert_ptr_nonnull(q);
-			sp[k].lo = (uintptr_t)q;
-			sp[k].hi = (uintptr_t)q + sizes[i];
-		}
-		ck_assert_msg(tu_spans_overlap(sp, M) == -1, "a double-freed "
-				"object was handed out twice");
-		for (int k = 0; k < M; k++)
-			vmem_free(Vmp, (void *)sp[k].lo);
+		assert_none_handed_out_twice(sizes[i], 600, NULL);
 		for (int k = 4; k < N; k++)
 			vmem_free(Vmp, o[k]);
 		ck_assert_int_eq(vmem_check(Vmp), 1);
@@ -287,18 +286,7 @@ START_TEST(test_realloc_freed)
 		errno = 0;
 		ck_assert_ptr_null(vmem_realloc(Vmp, p, sizes[i]));
 		ck_assert_int_eq(errno, EINVAL);
-		enum { N = 500 };
-		struct tu_span sp[N];
-		for (int k = 0; k < N; k++) {
-			void *q = vmem_malloc(Vmp, sizes[i]);
-			ck_assert_ptr_nonnull(q);
-			sp[k].lo = (uintptr_t)q;
-			sp[k].hi = (uintptr_t)q + sizes[i];
-		}
-		ck_assert_msg(tu_spans_overlap(sp, N) == -1, "an object was "
-				"handed out twice");
-		for (int k = 0; k < N; k++)
-			vmem_free(Vmp, (void *)sp[k].lo);
+		assert_none_handed_out_twice(sizes[i], 500, NULL);
 		vmem_free(Vmp, keep);
 		ck_assert_int_eq(vmem_check(Vmp), 1);
 	}
