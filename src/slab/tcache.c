@@ -66,39 +66,40 @@ tcache_init(tcache_t *tc, uint32_t index, uint64_t large_budget,
 	tc->large_key = large_key;
 }
 
-bool
-tcache_holds_large(_Atomic(tcache_t *) *tcs, uint32_t top, const run_t *run,
+/*
+ * True if stack k of some cache of tcs[1..top] (a large bucket if large,
+ * else a small class's stack) holds addr.
+ */
+static bool
+caches_hold(_Atomic(tcache_t *) *tcs, uint32_t top, bool large, unsigned k,
 		const void *addr)
 {
-	unsigned k = tc_lbucket(run->npages);
 	for (uint32_t i = 1; i <= top; i++) {
 		const tcache_t *tc = atomic_load_explicit(&tcs[i],
 				memory_order_relaxed);
 		if (tc == NULL)
 			continue;
-		const tc_bin_t *b = &tc->lbins[k];
+		const tc_bin_t *b = large ? &tc->lbins[k] : &tc->bins[k];
 		for (uint32_t j = 0; j < b->count; j++)
-			if (tc_lslot_addr(b->objs[j]) == addr)
+			if ((large ? tc_lslot_addr(b->objs[j]) : b->objs[j]) ==
+					addr)
 				return true;
 	}
 	return false;
 }
 
 bool
+tcache_holds_large(_Atomic(tcache_t *) *tcs, uint32_t top, const run_t *run,
+		const void *addr)
+{
+	return caches_hold(tcs, top, true, tc_lbucket(run->npages), addr);
+}
+
+bool
 tcache_holds_small(_Atomic(tcache_t *) *tcs, uint32_t top, unsigned cls,
 		const void *addr)
 {
-	for (uint32_t i = 1; i <= top; i++) {
-		const tcache_t *tc = atomic_load_explicit(&tcs[i],
-				memory_order_relaxed);
-		if (tc == NULL)
-			continue;
-		const tc_bin_t *b = &tc->bins[cls];
-		for (uint32_t j = 0; j < b->count; j++)
-			if (b->objs[j] == addr)
-				return true;
-	}
-	return false;
+	return caches_hold(tcs, top, false, cls, addr);
 }
 
 void *
