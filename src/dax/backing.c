@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include <unistd.h>
@@ -43,16 +42,18 @@ backing_open_tmpfile(const char *dir)
 
 /*
  * Sets the size of the new pool file fd without reserving its blocks,
- * after checking that the file system has that much free now. Returns 0,
- * or an errno value.
+ * after checking that its file system (fs, NULL if unknown) has that much
+ * free now. Returns 0, or an errno value.
  */
 static int
-size_sparse(int fd, size_t size)
+size_sparse(int fd, size_t size, const struct statfs *fs)
 {
-	struct statvfs st;
-	if (fstatvfs(fd, &st) == 0 &&
-			(uint64_t)st.f_bavail * st.f_frsize < (uint64_t)size)
-		return ENOSPC;
+	if (fs != NULL) {
+		uint64_t unit = (uint64_t)(fs->f_frsize ? fs->f_frsize :
+				fs->f_bsize);
+		if ((uint64_t)fs->f_bavail * unit < (uint64_t)size)
+			return ENOSPC;
+	}
 	return ftruncate(fd, (off_t)size) == 0 ? 0 : errno;
 }
 
@@ -73,7 +74,9 @@ backing_file_create(backing_t *b, const char *dir, size_t size, bool lazy)
 		errno = e;
 		return -1;
 	}
-	int e = lazy ? size_sparse(fd, size) :
+	struct statfs fs;
+	bool have_fs = fstatfs(fd, &fs) == 0;
+	int e = lazy ? size_sparse(fd, size, have_fs ? &fs : NULL) :
 			posix_fallocate(fd, 0, (off_t)size);
 	if (e != 0) {
 		close(fd);
@@ -92,8 +95,7 @@ backing_file_create(backing_t *b, const char *dir, size_t size, bool lazy)
 	}
 	b->kind = BACKING_FILE;
 	b->private_map = false;
-	struct statfs fs;
-	b->in_memory = fstatfs(fd, &fs) == 0 && fs.f_type == TMPFS_MAGIC;
+	b->in_memory = have_fs && fs.f_type == TMPFS_MAGIC;
 	b->align = 0;
 	b->owner = getpid();
 	b->fd = fd;
