@@ -25,8 +25,7 @@ out_of_memory(size_t size)
 static tcache_t *
 cache_enter(VMEM *vmp)
 {
-	tcache_t *tc = atomic_load_explicit(&vmp->tcaches[vm_tindex],
-			memory_order_relaxed);
+	tcache_t *tc = thread_cache(vmp);
 	if (vm_unlikely(tc == NULL) && (tc = pool_tcache(vmp)) == NULL)
 		return NULL;
 	for (;;) {
@@ -170,7 +169,7 @@ slab_object_unfreed(VMEM *vmp, run_t *run, const void *ptr)
 					&vmp->region);
 		}
 	}
-	if (!freed && tc_stagged(vmp->cache_key, ptr))
+	if (!freed && tc_stagged(vmp->stag_key, ptr))
 		freed = small_in_cache(vmp, run->cls, ptr);
 	if (!freed)
 		return true;
@@ -278,11 +277,17 @@ VM_EXPORT void *
 vmem_malloc(VMEM *vmp, size_t size)
 {
 	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
-	if (vm_likely(size <= SC_SMALL_MAX) && vm_log_level() < 4) {
-		tcache_t *tc = atomic_load_explicit(&vmp->tcaches[vm_tindex],
-				memory_order_relaxed);
+	unsigned cls;
+	if (vm_likely(size <= 1024))	/* one test for the commonest sizes */
+		cls = sc_lookup[(size + 15) >> 4];
+	else if (size <= SC_SMALL_MAX)
+		cls = sc_class_compute(size);
+	else
+		return malloc_slow(vmp, size);
+	if (vm_log_level() < 4) {
+		tcache_t *tc = thread_cache(vmp);
 		if (vm_likely(tc != NULL)) {
-			tc_bin_t *b = &tc->bins[sc_class(size)];
+			tc_bin_t *b = &tc->bins[cls];
 			tc_enter(tc);
 			uint32_t n;
 			if (vm_likely(!tc_stolen(tc)) &&
@@ -319,12 +324,31 @@ cache_free(VMEM *vmp, run_t *run, unsigned idx, void *ptr)
 		refused = tcache_flush(tc, cls, b->cap / 2, &vmp->bins[cls],
 				&vmp->region, &vmp->extents);
 	b->objs[b->count++] = ptr;
-	tc_stag_set(vmp->cache_key, ptr);
+	tc_stag_set(vmp->stag_key, ptr);
 	tc_exit(tc);
 	if (refused != 0)
 		vm_err("%u objects of %u bytes were freed twice", refused,
 				sc_table[cls].size);
 	return true;
+}
+
+/*
+ * The end of vmem_free when the stack of cls is full: half of it goes back
+ * to the bin, then ptr (checked by the caller) is pushed. Called inside
+ * the cache (tc_enter), leaves it.
+ */
+VM_NOINLINE static void
+free_to_full_cache(VMEM *vmp, tcache_t *tc, unsigned cls, void *ptr)
+{
+	tc_bin_t *b = &tc->bins[cls];
+	unsigned refused = tcache_flush(tc, cls, b->cap / 2, &vmp->bins[cls],
+			&vmp->region, &vmp->extents);
+	tc_stag_set(vmp->stag_key, ptr);
+	b->objs[b->count++] = ptr;
+	tc_exit(tc);
+	if (refused != 0)
+		vm_err("%u objects of %u bytes were freed twice", refused,
+				sc_table[cls].size);
 }
 
 /* vmem_free of anything the fast path did not take */
@@ -348,7 +372,7 @@ free_slow(VMEM *vmp, void *ptr)
 		return;
 	}
 	/* only now is ptr known to start an object with a second word */
-	if (tc_stagged(vmp->cache_key, ptr) &&
+	if (tc_stagged(vmp->stag_key, ptr) &&
 			small_in_cache(vmp, run->cls, ptr)) {
 		vm_err("%p is not a live object of pool %p (freed twice: it "
 				"is in a thread's cache)", ptr, (void *)vmp);
@@ -369,8 +393,7 @@ vmem_free(VMEM *vmp, void *ptr)
 {
 	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
 	region_t *rg = &vmp->region;
-	tcache_t *tc = atomic_load_explicit(&vmp->tcaches[vm_tindex],
-			memory_order_relaxed);
+	tcache_t *tc = thread_cache(vmp);
 	/* pages of the metadata carry no page map entry: the kind test
 	 * below turns them away, so the range test is the whole region */
 	uintptr_t off = (uintptr_t)ptr - rg->base;
@@ -384,8 +407,7 @@ vmem_free(VMEM *vmp, void *ptr)
 		free_slow(vmp, ptr);
 		return;
 	}
-	uint32_t page = (uint32_t)(off >> VM_PAGE_SHIFT);
-	uint64_t e = pagemap_get(&rg->pagemap, page);
+	uint64_t e = pagemap_get_at(&rg->pagemap, off);
 	/* a slab's entry is its record's address + RUN_SLAB: subtracting
 	 * leaves a record address (low bits clear) for a slab only */
 	run_t *run = (run_t *)(uintptr_t)(e - RUN_SLAB);
@@ -396,29 +418,31 @@ vmem_free(VMEM *vmp, void *ptr)
 			free_slow(vmp, ptr);
 		return;
 	}
-	if (vm_unlikely(!slab_index_at(run,
+	if (vm_unlikely(!slab_index_in(run,
 			off - ((uint64_t)run->page << VM_PAGE_SHIFT), &idx))) {
 		free_slow(vmp, ptr);
 		return;
 	}
 	tc_bin_t *b = &tc->bins[run->cls];
-	uint64_t key = vmp->cache_key;
+	uint64_t key = vmp->stag_key;
 	if (vm_unlikely(tc_stagged(key, ptr))) {
 		free_slow(vmp, ptr);	/* freed twice? */
 		return;
 	}
 	tc_enter(tc);
-	if (vm_likely(!tc_stolen(tc))) {
+	if (vm_likely(!tc_stolen(tc)) &&
+			vm_likely(!slab_obj_is_free_nolock(run, idx))) {
 		uint32_t n = b->count;
-		if (vm_likely(n < b->cap) &&
-				vm_likely(!slab_obj_is_free_nolock(run, idx))) {
-			/* tagged while no stealer can hand it out */
-			tc_stag_set(key, ptr);
-			b->objs[n] = ptr;
-			b->count = n + 1;
-			tc_exit(tc);
+		if (vm_unlikely(n == b->cap)) {
+			free_to_full_cache(vmp, tc, run->cls, ptr);
 			return;
 		}
+		/* tagged while no stealer can hand it out */
+		tc_stag_set(key, ptr);
+		b->objs[n] = ptr;
+		b->count = n + 1;
+		tc_exit(tc);
+		return;
 	}
 	tc_exit(tc);
 	free_slow(vmp, ptr);

@@ -57,6 +57,18 @@ void pagemap_set(pagemap_t *pm, uint32_t page, uint64_t entry);
 
 extern pagemap_entry_t pagemap_empty_leaf[PAGEMAP_LEAF_ENTRIES];
 
+/* reads the entry of the page holding byte off of the region (off below
+ * the region's size): one shift less than pagemap_get(off >> page shift) */
+static inline uint64_t
+pagemap_get_at(const pagemap_t *pm, uint64_t off)
+{
+	pagemap_entry_t *leaf = atomic_load_explicit(
+			&pm->root[off >> (VM_PAGE_SHIFT + PAGEMAP_LEAF_BITS)],
+			memory_order_acquire);
+	return atomic_load_explicit(&leaf[(off >> VM_PAGE_SHIFT) &
+			(PAGEMAP_LEAF_ENTRIES - 1)], memory_order_relaxed);
+}
+
 /* reads one entry; page < npages */
 static inline uint64_t
 pagemap_get(const pagemap_t *pm, uint32_t page)

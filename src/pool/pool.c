@@ -107,6 +107,7 @@ pool_init(void *addr, size_t size, const backing_t *backing)
 		bin_init(&vmp->bins[c]);
 	vm_lock_init(&vmp->tc_lock);
 	vmp->cache_key = cache_key(vmp);
+	vmp->stag_key = ~vmp->cache_key;
 	vmp->magic = VMEM_MAGIC;
 	vm_log(3, "pool %p: %zu bytes, data from page %u", (void *)vmp, size,
 			vmp->region.data_first);

@@ -35,6 +35,7 @@ struct vmem {
 	uint32_t tc_top;		/* highest index that had a cache */
 	uint32_t ncaches;		/* caches now */
 	uint64_t cache_key;		/* random: marks cached large runs */
+	uint64_t stag_key;		/* ~cache_key: tags cached small objects */
 	_Atomic(tcache_t *) tcaches[TC_MAX_THREADS + 1];	/* by thread */
 };
 
@@ -59,6 +60,13 @@ void registry_keep(bool (*keep)(VMEM *vmp));
 /* ---- thread.c: thread caches ------------------------------------------- */
 /* this thread's index (0: none yet); tcaches[0] is always NULL */
 extern VM_TLS uint32_t vm_tindex;
+/* this thread's cache of vmp, or NULL (none yet, or it cannot have one) */
+static inline tcache_t *
+thread_cache(VMEM *vmp)
+{
+	_Atomic(tcache_t *) *tcs = vmp->tcaches;	/* one address mode */
+	return atomic_load_explicit(tcs + vm_tindex, memory_order_relaxed);
+}
 /* this thread's cache of vmp, made on first use; NULL if it cannot have one */
 tcache_t *pool_tcache(VMEM *vmp);
 /* takes every cache of vmp from its owner (holds tc_lock until thaw) */

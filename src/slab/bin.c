@@ -117,6 +117,11 @@ free_moved_locked(bin_t *bin, run_t *run, region_t *rg, extents_t *ex)
 	extents_free(ex, rg, run);
 }
 
+/*
+ * Objects come from the head slab onwards, a bitmap word at a time; out is
+ * then reversed, so that a cache popping from its top hands them out in
+ * address order.
+ */
 unsigned
 bin_malloc_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
 		void **out, unsigned n)
@@ -130,38 +135,70 @@ bin_malloc_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
 		run_t *run = region_run(rg, head);
 		if (run->nfree == run->nobjs)
 			bin->nempty--;
-		uintptr_t base = (uintptr_t)region_addr(rg, head);
-		while (run->nfree > 0 && got < n)
-			out[got++] = (void *)(base +
-					(size_t)slab_take(run) * run->size);
+		got += slab_take_batch(run, (uintptr_t)region_addr(rg, head),
+				out + got, n - got);
 		if (run->nfree == 0)
 			list_unlink(bin, rg, run);
 	}
 	bin->nmalloc += got;
 	vm_unlock(&bin->lock);
+	for (unsigned i = 0, j = got; i + 1 < j; i++, j--) {
+		void *t = out[i];
+		out[i] = out[j - 1];
+		out[j - 1] = t;
+	}
 	return got;
 }
 
+/* the slab of class cls holding byte off of the region, or NULL */
+static run_t *
+slab_at(const region_t *rg, uint64_t off, unsigned cls)
+{
+	if (off >= rg->size)
+		return NULL;
+	run_t *run = region_lookup(rg, (uint32_t)(off >> VM_PAGE_SHIFT));
+	if (run == NULL || run->kind != RUN_SLAB || run->cls != cls)
+		return NULL;
+	return run;
+}
+
+/*
+ * Objects freed together often share a slab: the slab of the previous
+ * object is kept (its byte range in first, bytes) and looked up again only
+ * for an object outside it, or after the bin moved it.
+ */
 unsigned
 bin_free_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
 		void *const *objs, unsigned n)
 {
 	unsigned refused = 0;
+	run_t *run = NULL;
+	uint64_t first = 0, bytes = 0;
 	vm_lock(&bin->lock);
 	for (unsigned i = 0; i < n; i++) {
-		run_t *run = region_lookup(rg, region_page(rg, objs[i]));
+		uint64_t off = (uintptr_t)objs[i] - rg->base;
+		if (off - first >= bytes) {
+			run = slab_at(rg, off, cls);
+			if (vm_unlikely(run == NULL)) {
+				refused++;
+				bytes = 0;
+				continue;
+			}
+			first = (uint64_t)run->page << VM_PAGE_SHIFT;
+			bytes = (uint64_t)run->npages << VM_PAGE_SHIFT;
+		}
 		unsigned idx;
-		if (vm_unlikely(run == NULL || run->kind != RUN_SLAB ||
-				run->cls != cls ||
-				!slab_index(rg, run, objs[i], &idx) ||
+		if (vm_unlikely(!slab_index_in(run, off - first, &idx) ||
 				!slab_put(run, idx))) {
 			refused++;	/* freed twice while cached */
 			continue;
 		}
-		bin->nfree++;
-		if (run->nfree == 1 || run->nfree == run->nobjs)
+		if (run->nfree == 1 || run->nfree == run->nobjs) {
 			free_moved_locked(bin, run, rg, ex);
+			bytes = 0;	/* it may be gone */
+		}
 	}
+	bin->nfree += n - refused;
 	vm_unlock(&bin->lock);
 	return refused;
 }

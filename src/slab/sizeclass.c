@@ -5,6 +5,9 @@
  * pages (at most 32) whose tail waste is at most 1/64 of the slab and that
  * holds at least 32 objects or is at least 64 KiB, with at most
  * SLAB_MAX_OBJS objects.
+ * Invariant: a slab holds every object its pages fit (nobjs == bytes /
+ * size, never cut down to SLAB_MAX_OBJS), so an object that starts inside
+ * a slab's pages has an index below nobjs (slab_index_in relies on it).
  */
 #include <pthread.h>
 
@@ -23,7 +26,7 @@ choose_slab(sc_info_t *sc)
 		uint64_t bytes = (uint64_t)pages << VM_PAGE_SHIFT;
 		uint64_t objs = bytes / sc->size;
 		if (objs > SLAB_MAX_OBJS)
-			objs = SLAB_MAX_OBJS;
+			break;	/* longer slabs only hold more */
 		if (objs == 0)
 			continue;
 		uint64_t waste = bytes - objs * sc->size;
@@ -39,9 +42,9 @@ choose_slab(sc_info_t *sc)
 			best_pages = pages;
 		}
 	}
-	uint64_t objs = ((uint64_t)best_pages << VM_PAGE_SHIFT) / sc->size;
 	sc->npages = (uint16_t)best_pages;
-	sc->nobjs = (uint16_t)(objs > SLAB_MAX_OBJS ? SLAB_MAX_OBJS : objs);
+	sc->nobjs = (uint16_t)(((uint64_t)best_pages << VM_PAGE_SHIFT) /
+			sc->size);
 }
 
 static void

@@ -110,6 +110,33 @@ slab_take(run_t *run)
 	return w * 64 + (unsigned)__builtin_ctzll(bits);
 }
 
+/*
+ * Up to n free objects of the slab, marked used, into out (their
+ * addresses, base being the slab's first byte), a bitmap word at a time;
+ * returns how many. Each word is stored once, and the objects of a word
+ * come out in address order.
+ */
+static inline unsigned
+slab_take_batch(run_t *run, uintptr_t base, void **out, unsigned n)
+{
+	unsigned got = 0;
+	size_t size = run->size;
+	for (unsigned w = 0; w < SLAB_MAX_OBJS / 64 && got < n; w++) {
+		uint64_t bits = run->bitmap[w];
+		if (bits == 0)
+			continue;
+		uintptr_t first = base + (size_t)w * 64 * size;
+		do {
+			out[got++] = (void *)(first +
+					(size_t)__builtin_ctzll(bits) * size);
+			bits &= bits - 1;
+		} while (bits != 0 && got < n);
+		slab_bitmap_store(run, w, bits);
+	}
+	run->nfree = (uint16_t)(run->nfree - got);
+	return got;
+}
+
 /* marks object idx free; false if it already was (a double free) */
 static inline bool
 slab_put(run_t *run, unsigned idx)
@@ -142,6 +169,18 @@ slab_index_at(const run_t *run, uint64_t off, unsigned *idx)
 	return true;
 }
 
+/* the same for an offset known to lie inside the slab's pages (the page
+ * map said so): the object's index is then below nobjs (sizeclass.c) */
+static inline bool
+slab_index_in(const run_t *run, uint64_t off, unsigned *idx)
+{
+	uint64_t i = (off * run->recip) >> 32;
+	if (vm_unlikely(i * run->size != off))
+		return false;
+	*idx = (unsigned)i;
+	return true;
+}
+
 /* the same for a pointer into the slab's pages */
 static inline bool
 slab_index(const region_t *rg, const run_t *run, const void *ptr,
@@ -167,7 +206,8 @@ slab_obj_is_free(const run_t *run, unsigned idx)
 static inline bool
 slab_obj_is_free_nolock(const run_t *run, unsigned idx)
 {
-	return (__atomic_load_n(&run->bitmap[idx / 64], __ATOMIC_RELAXED) >>
+	const uint64_t *bitmap = run->bitmap;	/* one address mode */
+	return (__atomic_load_n(bitmap + idx / 64, __ATOMIC_RELAXED) >>
 			(idx % 64)) & 1;
 }
 

@@ -183,17 +183,19 @@ tc_lmarked(uint64_t key, const void *addr)
 
 /*
  * A small object that free puts in a cache gets a tag in its second word
- * (every class is at least 16 bytes): tc_stag(key, address); malloc clears
- * it when it hands the object out. A free that finds the tag may be a
- * double free, of an object in any thread's cache, however deep, or on its
- * way back to its slab; or the program stored that very value (or the
- * object came from a slab without going through malloc's fast path and
- * kept an old tag): the slow path settles it by looking in the caches.
+ * (every class is at least 16 bytes): tc_stag(skey, address), skey being
+ * the pool's stag_key (~cache_key, so a tag never equals a large run's
+ * mark); malloc clears it when it hands the object out. A free that finds
+ * the tag may be a double free, of an object in any thread's cache,
+ * however deep, or on its way back to its slab; or the program stored
+ * that very value (or the object came from a slab without going through
+ * malloc's fast path and kept an old tag): the slow path settles it by
+ * looking in the caches.
  */
 static inline uint64_t
-tc_stag(uint64_t key, const void *addr)
+tc_stag(uint64_t skey, const void *addr)
 {
-	return ~key ^ (uint64_t)(uintptr_t)addr;
+	return skey ^ (uint64_t)(uintptr_t)addr;
 }
 
 static inline bool

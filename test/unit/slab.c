@@ -1,7 +1,7 @@
 /*
  * slab.c -- unit tests of one slab and of a bin (src/slab): the bitmap,
- * double-free and interior-pointer refusal, bin list order and the single
- * empty slab a bin keeps.
+ * double-free and interior-pointer refusal, batches in and out, bin list
+ * order and the single empty slab a bin keeps.
  */
 #include "unit.h"
 
@@ -54,6 +54,103 @@ START_TEST(test_slab_index_tail)
 	char *base = region_addr(&b.rg, bare_page(&b, run));
 	ck_assert(!slab_index(&b.rg, run, base + (size_t)sc->nobjs * sc->size,
 			&idx));
+	bare_fini(&b);
+}
+END_TEST
+
+/* every class's slab holds all the objects its pages fit: the free fast
+ * path (slab_index_in) skips the index < nobjs test on that ground */
+START_TEST(test_slab_holds_what_fits)
+{
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		const sc_info_t *sc = &sc_table[c];
+		ck_assert_uint_le(sc->nobjs, SLAB_MAX_OBJS);
+		for (uint32_t pages = 1; pages <= sc->npages; pages++)
+			ck_assert_uint_eq(slab_nobjs(c, pages),
+					(pages << VM_PAGE_SHIFT) / sc->size);
+	}
+}
+END_TEST
+
+/* a batch takes every free object once, in address order within a word,
+ * across bitmap words, and leaves nfree and the bits right */
+START_TEST(test_slab_take_batch)
+{
+	struct bare b;
+	bare_init(&b, 1024);
+	unsigned c = sc_class(16);	/* 256 objects: all four words */
+	const sc_info_t *sc = &sc_table[c];
+	ck_assert_uint_eq(sc->nobjs, SLAB_MAX_OBJS);
+	run_t *run = extents_alloc(&b.ex, &b.rg, sc->npages, VM_PAGE, RUN_SLAB);
+	slab_init(&b.rg, run, c);
+	uintptr_t base = (uintptr_t)region_addr(&b.rg, bare_page(&b, run));
+	/* free only objects 3, 64 and 200 .. 255 of a full slab */
+	for (unsigned i = 0; i < sc->nobjs; i++)
+		slab_take(run);
+	ck_assert(slab_put(run, 200));
+	ck_assert(slab_put(run, 3));
+	ck_assert(slab_put(run, 64));
+	for (unsigned i = 201; i < sc->nobjs; i++)
+		ck_assert(slab_put(run, i));
+	unsigned nfree = run->nfree;
+	ck_assert_uint_eq(nfree, 2 + 56);
+	void *out[SLAB_MAX_OBJS];
+	ck_assert_uint_eq(slab_take_batch(run, base, out, 10), 10);
+	ck_assert_ptr_eq(out[0], (void *)(base + 3 * sc->size));
+	ck_assert_ptr_eq(out[1], (void *)(base + 64 * sc->size));
+	for (unsigned i = 2; i < 10; i++)
+		ck_assert_ptr_eq(out[i], (void *)(base + (198 + i) * sc->size));
+	ck_assert_uint_eq(run->nfree, nfree - 10);
+	for (unsigned i = 0; i < 10; i++) {
+		unsigned idx;
+		ck_assert(slab_index(&b.rg, run, out[i], &idx));
+		ck_assert(!slab_obj_is_free(run, idx));
+	}
+	/* the rest, asking for more than there is */
+	ck_assert_uint_eq(slab_take_batch(run, base, out, SLAB_MAX_OBJS),
+			nfree - 10);
+	ck_assert_ptr_eq(out[0], (void *)(base + 208 * sc->size));
+	ck_assert_uint_eq(run->nfree, 0);
+	ck_assert_uint_eq(slab_take_batch(run, base, out, 5), 0);
+	bare_fini(&b);
+}
+END_TEST
+
+/*
+ * A batch refill hands objects out lowest address last (a cache pops from
+ * the top: address order); a batch free mixing slabs and holding a double
+ * free gives every good object back and refuses the bad ones.
+ */
+START_TEST(test_bin_batches)
+{
+	struct bare b;
+	bare_init(&b, 2048);
+	bin_t bin;
+	bin_init(&bin);
+	unsigned c = sc_class(512);
+	unsigned n = sc_table[c].nobjs;
+	void *objs[3 * SLAB_MAX_OBJS];
+	ck_assert_uint_eq(bin_malloc_batch(&bin, c, &b.rg, &b.ex, objs,
+			3 * n), 3 * n);
+	ck_assert_uint_eq(bin.nslabs, 3);
+	for (unsigned i = 0; i + 1 < n; i++)	/* within the first slab */
+		ck_assert_uint_gt((uintptr_t)objs[i], (uintptr_t)objs[i + 1]);
+	/* interleave the slabs, and put one object in twice */
+	void *mix[3 * SLAB_MAX_OBJS + 1];
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned s = 0; s < 3; s++)
+			mix[k++] = objs[s * n + i];
+	mix[k++] = objs[n + 1];
+	ck_assert_uint_eq(bin_free_batch(&bin, c, &b.rg, &b.ex, mix, k), 1);
+	ck_assert_uint_eq(bin_curobjs(&bin), 0);
+	ck_assert_uint_eq(bin.nslabs, 1);	/* one kept in reserve */
+	/* a pointer into an object, and one outside every slab */
+	void *again = bin_malloc(&bin, c, &b.rg, &b.ex);
+	void *bad[2] = { (char *)again + 16, (void *)b.rg.base };
+	ck_assert_uint_eq(bin_free_batch(&bin, c, &b.rg, &b.ex, bad, 2), 2);
+	ck_assert_uint_eq(bin_curobjs(&bin), 1);
+	bare_walk(&b, NULL);	/* its checks: the runs still tile the pool */
 	bare_fini(&b);
 }
 END_TEST
@@ -122,6 +219,9 @@ main(void)
 	TCase *tc = tu_tcase(s, "slab", 60);
 	tcase_add_test(tc, test_slab_take_put);
 	tcase_add_test(tc, test_slab_index_tail);
+	tcase_add_test(tc, test_slab_holds_what_fits);
+	tcase_add_test(tc, test_slab_take_batch);
+	tcase_add_test(tc, test_bin_batches);
 	tcase_add_test(tc, test_bin_keeps_one_empty_slab);
 	tcase_add_test(tc, test_bin_fills_used_slabs_first);
 	return tu_run(s);
