@@ -3,11 +3,12 @@
  * library's (unversioned, so they interpose), and the glibc-internal names
  * (__libc_malloc, ...) that programs and libraries reach directly.
  *
- * The fast path is the pool API's own: the interposer has exactly one
- * pool, so malloc() is a load of vmm_pool and a call of vmem_malloc(),
- * which finds this thread's cache by index, with no lookup of the pool.
- * free() first asks whether the pointer is in the pool's address range;
- * the rest (the bootstrap arena, libc's heap) is handled out of line.
+ * The fast paths are the pool API's own, inlined here (pool/fastpath.h):
+ * the interposer has exactly one pool, so malloc() is a load of vmm_pool
+ * and the pop from this thread's cache, found by index, with no lookup of
+ * the pool and no call. free() pushes what the fast path takes; what it
+ * does not is either the pool's slow path (a pointer in the pool's range)
+ * or handled out of line (the bootstrap arena, libc's heap).
  *
  * Behaviour follows glibc where C leaves a choice: realloc(p, 0) frees p
  * and returns NULL; memalign rounds an alignment up to a power of two;
@@ -22,6 +23,7 @@
 
 #include "interpose/interpose.h"
 #include "libvmmalloc.h"
+#include "pool/fastpath.h"
 #include "pool/log.h"
 
 static inline VMEM *
@@ -84,7 +86,7 @@ malloc(size_t size)
 {
 	VMEM *vmp = pool();
 	if (vm_likely(vmp != NULL))
-		return vmem_malloc(vmp, size);
+		return pool_malloc(vmp, size);
 	return alloc_starting(size, 0);
 }
 
@@ -92,9 +94,13 @@ VMM_PUBLIC void
 free(void *ptr)
 {
 	VMEM *vmp = pool();
-	if (vm_likely(vmp != NULL) && vm_likely(vmm_in_pool(ptr))) {
-		vmem_free(vmp, ptr);
-		return;
+	if (vm_likely(vmp != NULL)) {
+		if (vm_likely(pool_free_fast(vmp, ptr)))
+			return;
+		if (vm_likely(vmm_in_pool(ptr))) {
+			pool_free_slow(vmp, ptr);
+			return;
+		}
 	}
 	free_outside(ptr);
 }

@@ -11,7 +11,7 @@
 #include <wchar.h>
 
 #include "pool/log.h"
-#include "pool/vmem.h"
+#include "pool/fastpath.h"
 
 VM_COLD static void *
 out_of_memory(size_t size)
@@ -229,35 +229,8 @@ large_cached_alloc(VMEM *vmp, size_t size)
 	return p;
 }
 
-/*
- * The large object ptr, whose page's entry is e (a RUN_LARGE one), into
- * the cache tc; false if it did not go there: ptr does not start a large
- * object, the run is too short or too long or holds a cache (the entry
- * says so: its len is 0 or out of range), it carries the mark of a cached
- * run (the slow path finds out whether it is one), or the cache is full.
- * The run record is not read.
- */
-static inline bool
-large_cached_free(VMEM *vmp, tcache_t *tc, uint64_t e, uintptr_t off,
-		void *ptr)
-{
-	region_t *rg = &vmp->region;
-	uint32_t npages = pagemap_entry_len(e);
-	if (npages - TC_LARGE_MIN_PAGES >
-			TC_LARGE_MAX_PAGES - TC_LARGE_MIN_PAGES ||
-			(uintptr_t)region_run_page(rg, pagemap_entry_run(e)) <<
-			VM_PAGE_SHIFT != off ||
-			tc_lmarked(vmp->cache_key, ptr))
-		return false;
-	tc_enter(tc);
-	bool cached = !tc_stolen(tc) && tcache_large_push(tc, ptr, npages);
-	tc_exit(tc);
-	return cached;
-}
-
-/* vmem_malloc when the cache had no object, or size is large */
-VM_NOINLINE static void *
-malloc_slow(VMEM *vmp, size_t size)
+VM_NOINLINE void *
+pool_malloc_slow(VMEM *vmp, size_t size)
 {
 	void *p = NULL;
 	if (size > SC_SMALL_MAX && vm_log_level() < 4)
@@ -268,40 +241,25 @@ malloc_slow(VMEM *vmp, size_t size)
 	return vm_likely(p != NULL) ? p : out_of_memory(size);
 }
 
-/*
- * The fast path: pop from this thread's cache. No lock, no atomic
- * read-modify-write: the handshake with stealers is a store and a load
- * (tcache.h). Everything else goes to malloc_slow.
- */
 VM_EXPORT void *
 vmem_malloc(VMEM *vmp, size_t size)
 {
 	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
-	unsigned cls;
-	if (vm_likely(size <= 1024))	/* one test for the commonest sizes */
-		cls = sc_lookup[(size + 15) >> 4];
-	else if (size <= SC_SMALL_MAX)
-		cls = sc_class_compute(size);
-	else
-		return malloc_slow(vmp, size);
-	if (vm_log_level() < 4) {
-		tcache_t *tc = thread_cache(vmp);
-		if (vm_likely(tc != NULL)) {
-			tc_bin_t *b = &tc->bins[cls];
-			tc_enter(tc);
-			uint32_t n;
-			if (vm_likely(!tc_stolen(tc)) &&
-					vm_likely((n = b->count) != 0)) {
-				b->count = n - 1;
-				void *p = b->objs[n - 1];
-				tc_exit(tc);
-				tc_stag_clear(p);
-				return p;
-			}
-			tc_exit(tc);
-		}
-	}
-	return malloc_slow(vmp, size);
+	return pool_malloc(vmp, size);
+}
+
+VM_NOINLINE void
+pool_free_full(VMEM *vmp, tcache_t *tc, unsigned cls, void *ptr)
+{
+	tc_bin_t *b = &tc->bins[cls];
+	unsigned refused = tcache_flush(tc, cls, b->cap / 2, &vmp->bins[cls],
+			&vmp->region, &vmp->extents);
+	tc_stag_set(vmp->stag_key, ptr);
+	b->objs[b->count++] = ptr;
+	tc_exit(tc);
+	if (refused != 0)
+		vm_err("%u objects of %u bytes were freed twice", refused,
+				sc_table[cls].size);
 }
 
 /* a small object to this thread's cache; false if it has none */
@@ -319,41 +277,18 @@ cache_free(VMEM *vmp, run_t *run, unsigned idx, void *ptr)
 				ptr, (void *)vmp);
 		return true;
 	}
-	unsigned refused = 0;
-	if (b->count == b->cap)
-		refused = tcache_flush(tc, cls, b->cap / 2, &vmp->bins[cls],
-				&vmp->region, &vmp->extents);
+	if (b->count == b->cap) {
+		pool_free_full(vmp, tc, cls, ptr);
+		return true;
+	}
 	b->objs[b->count++] = ptr;
 	tc_stag_set(vmp->stag_key, ptr);
 	tc_exit(tc);
-	if (refused != 0)
-		vm_err("%u objects of %u bytes were freed twice", refused,
-				sc_table[cls].size);
 	return true;
 }
 
-/*
- * The end of vmem_free when the stack of cls is full: half of it goes back
- * to the bin, then ptr (checked by the caller) is pushed. Called inside
- * the cache (tc_enter), leaves it.
- */
-VM_NOINLINE static void
-free_to_full_cache(VMEM *vmp, tcache_t *tc, unsigned cls, void *ptr)
-{
-	tc_bin_t *b = &tc->bins[cls];
-	unsigned refused = tcache_flush(tc, cls, b->cap / 2, &vmp->bins[cls],
-			&vmp->region, &vmp->extents);
-	tc_stag_set(vmp->stag_key, ptr);
-	b->objs[b->count++] = ptr;
-	tc_exit(tc);
-	if (refused != 0)
-		vm_err("%u objects of %u bytes were freed twice", refused,
-				sc_table[cls].size);
-}
-
-/* vmem_free of anything the fast path did not take */
-VM_NOINLINE static void
-free_slow(VMEM *vmp, void *ptr)
+VM_NOINLINE void
+pool_free_slow(VMEM *vmp, void *ptr)
 {
 	vm_log(4, "vmp %p ptr %p", (void *)vmp, ptr);
 	if (ptr == NULL)
@@ -382,70 +317,12 @@ free_slow(VMEM *vmp, void *ptr)
 		object_free(vmp, run, ptr);
 }
 
-/*
- * The fast path: push to this thread's cache, after the checks that keep a
- * bad pointer out of it: the page map names a slab, ptr starts an object
- * of it, the object is not free in its slab and carries no cache tag (a
- * tagged one may be in a cache already: the slow path looks).
- */
 VM_EXPORT void
 vmem_free(VMEM *vmp, void *ptr)
 {
 	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
-	region_t *rg = &vmp->region;
-	tcache_t *tc = thread_cache(vmp);
-	/* pages of the metadata carry no page map entry: the kind test
-	 * below turns them away, so the range test is the whole region */
-	uintptr_t off = (uintptr_t)ptr - rg->base;
-	/* a page-aligned pointer is likely a large object, whose first word
-	 * the large path reads (the mark): start that miss now, alongside the
-	 * page map's (for writing: a cached run's mark is written next) */
-	if (((uintptr_t)ptr & VM_PAGE_MASK) == 0)
-		__builtin_prefetch(ptr, 1);
-	if (vm_unlikely(off >= rg->size) || vm_unlikely(tc == NULL) ||
-			vm_log_level() >= 4) {
-		free_slow(vmp, ptr);
-		return;
-	}
-	uint64_t e = pagemap_get_at(&rg->pagemap, off);
-	/* a slab's entry is its record's address + RUN_SLAB: subtracting
-	 * leaves a record address (low bits clear) for a slab only */
-	run_t *run = (run_t *)(uintptr_t)(e - RUN_SLAB);
-	unsigned idx;
-	if (vm_unlikely(((uintptr_t)run & RUN_KIND_MASK) != 0)) {
-		if (pagemap_entry_kind(e) != RUN_LARGE ||
-				!large_cached_free(vmp, tc, e, off, ptr))
-			free_slow(vmp, ptr);
-		return;
-	}
-	if (vm_unlikely(!slab_index_in(run,
-			off - ((uint64_t)run->page << VM_PAGE_SHIFT), &idx))) {
-		free_slow(vmp, ptr);
-		return;
-	}
-	tc_bin_t *b = &tc->bins[run->cls];
-	uint64_t key = vmp->stag_key;
-	if (vm_unlikely(tc_stagged(key, ptr))) {
-		free_slow(vmp, ptr);	/* freed twice? */
-		return;
-	}
-	tc_enter(tc);
-	if (vm_likely(!tc_stolen(tc)) &&
-			vm_likely(!slab_obj_is_free_nolock(run, idx))) {
-		uint32_t n = b->count;
-		if (vm_unlikely(n == b->cap)) {
-			free_to_full_cache(vmp, tc, run->cls, ptr);
-			return;
-		}
-		/* tagged while no stealer can hand it out */
-		tc_stag_set(key, ptr);
-		b->objs[n] = ptr;
-		b->count = n + 1;
-		tc_exit(tc);
-		return;
-	}
-	tc_exit(tc);
-	free_slow(vmp, ptr);
+	if (vm_unlikely(!pool_free_fast(vmp, ptr)))
+		pool_free_slow(vmp, ptr);
 }
 
 VM_EXPORT void *

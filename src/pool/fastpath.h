@@ -1,0 +1,143 @@
+/*
+ * fastpath.h -- malloc's and free's fast paths, inline, for the two callers
+ * that have a pool in hand: the pool API (api.c: vmem_malloc, vmem_free)
+ * and libvmmalloc's malloc family (interpose/malloc.c), which then pays no
+ * call on its way to the thread cache.
+ *
+ * Owns no state. Everything the fast paths do not serve goes to the slow
+ * paths in api.c (pool_malloc_slow, pool_free_slow, pool_free_full).
+ * Invariants kept: a pointer reaches a cache only if the page map names a
+ * slab (or a short large run), it starts an object there, the object is
+ * not free in its slab and carries no cache tag; no lock and no atomic
+ * read-modify-write is taken (the stealer handshake is a store and a load,
+ * tcache.h).
+ */
+#ifndef VM_FASTPATH_H
+#define VM_FASTPATH_H
+
+#include "pool/log.h"
+#include "pool/vmem.h"
+
+/* malloc when the cache had no object, or size is large */
+void *pool_malloc_slow(VMEM *vmp, size_t size);
+/* free of anything the fast path did not take (a pointer outside the pool
+ * too: an error then) */
+void pool_free_slow(VMEM *vmp, void *ptr);
+/* the end of free when the stack of cls is full: half of it goes back to
+ * the bin, then ptr (checked) is pushed; called inside the cache
+ * (tc_enter), leaves it */
+void pool_free_full(VMEM *vmp, tcache_t *tc, unsigned cls, void *ptr);
+
+/* pops from this thread's cache; the rest goes to pool_malloc_slow */
+static inline void *
+pool_malloc(VMEM *vmp, size_t size)
+{
+	unsigned cls;
+	if (vm_likely(size <= 1024))	/* one test for the commonest sizes */
+		cls = sc_lookup[(size + 15) >> 4];
+	else if (size <= SC_SMALL_MAX)
+		cls = sc_class_compute(size);
+	else
+		return pool_malloc_slow(vmp, size);
+	if (vm_log_level() < 4) {
+		tcache_t *tc = thread_cache(vmp);
+		if (vm_likely(tc != NULL)) {
+			tc_bin_t *b = &tc->bins[cls];
+			tc_enter(tc);
+			uint32_t n;
+			if (vm_likely(!tc_stolen(tc)) &&
+					vm_likely((n = b->count) != 0)) {
+				b->count = n - 1;
+				void *p = b->objs[n - 1];
+				tc_exit(tc);
+				tc_stag_clear(p);
+				return p;
+			}
+			tc_exit(tc);
+		}
+	}
+	return pool_malloc_slow(vmp, size);
+}
+
+/*
+ * The large object ptr, whose page's entry is e (a RUN_LARGE one), into
+ * the cache tc; false if it did not go there: ptr does not start a large
+ * object, the run is too short or too long or holds a cache (the entry
+ * says so: its len is 0 or out of range), it carries the mark of a cached
+ * run (the slow path finds out whether it is one), or the cache is full.
+ * The run record is not read.
+ */
+static inline bool
+pool_large_cached_free(VMEM *vmp, tcache_t *tc, uint64_t e, uintptr_t off,
+		void *ptr)
+{
+	region_t *rg = &vmp->region;
+	uint32_t npages = pagemap_entry_len(e);
+	if (npages - TC_LARGE_MIN_PAGES >
+			TC_LARGE_MAX_PAGES - TC_LARGE_MIN_PAGES ||
+			(uintptr_t)region_run_page(rg, pagemap_entry_run(e)) <<
+			VM_PAGE_SHIFT != off ||
+			tc_lmarked(vmp->cache_key, ptr))
+		return false;
+	tc_enter(tc);
+	bool cached = !tc_stolen(tc) && tcache_large_push(tc, ptr, npages);
+	tc_exit(tc);
+	return cached;
+}
+
+/*
+ * Pushes ptr to this thread's cache after the checks above; false, with
+ * nothing done, when the fast path cannot take it (then the caller calls
+ * pool_free_slow, or, for a pointer outside the pool, whatever owns it).
+ */
+static inline bool
+pool_free_fast(VMEM *vmp, void *ptr)
+{
+	region_t *rg = &vmp->region;
+	tcache_t *tc = thread_cache(vmp);
+	/* pages of the metadata carry no page map entry: the kind test
+	 * below turns them away, so the range test is the whole region */
+	uintptr_t off = (uintptr_t)ptr - rg->base;
+	/* a page-aligned pointer is likely a large object, whose first word
+	 * the large path reads (the mark): start that miss now, alongside the
+	 * page map's (for writing: a cached run's mark is written next) */
+	if (((uintptr_t)ptr & VM_PAGE_MASK) == 0)
+		__builtin_prefetch(ptr, 1);
+	if (vm_unlikely(off >= rg->size) || vm_unlikely(tc == NULL) ||
+			vm_log_level() >= 4)
+		return false;
+	uint64_t e = pagemap_get_at(&rg->pagemap, off);
+	/* a slab's entry is its record's address + RUN_SLAB: subtracting
+	 * leaves a record address (low bits clear) for a slab only */
+	run_t *run = (run_t *)(uintptr_t)(e - RUN_SLAB);
+	unsigned idx;
+	if (vm_unlikely(((uintptr_t)run & RUN_KIND_MASK) != 0))
+		return pagemap_entry_kind(e) == RUN_LARGE &&
+				pool_large_cached_free(vmp, tc, e, off, ptr);
+	if (vm_unlikely(!slab_index_in(run,
+			off - ((uint64_t)run->page << VM_PAGE_SHIFT), &idx)))
+		return false;
+	tc_bin_t *b = &tc->bins[run->cls];
+	uint64_t key = vmp->stag_key;
+	if (vm_unlikely(tc_stagged(key, ptr)))
+		return false;	/* freed twice? the slow path looks */
+	tc_enter(tc);
+	if (vm_likely(!tc_stolen(tc)) &&
+			vm_likely(!slab_obj_is_free_nolock(run, idx))) {
+		uint32_t n = b->count;
+		if (vm_unlikely(n == b->cap)) {
+			pool_free_full(vmp, tc, run->cls, ptr);
+			return true;
+		}
+		/* tagged while no stealer can hand it out */
+		tc_stag_set(key, ptr);
+		b->objs[n] = ptr;
+		b->count = n + 1;
+		tc_exit(tc);
+		return true;
+	}
+	tc_exit(tc);
+	return false;
+}
+
+#endif /* VM_FASTPATH_H */
