@@ -335,10 +335,9 @@ vmem_calloc(VMEM *vmp, size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	void *p = pool_alloc(vmp, total);
-	if (p == NULL)
-		return out_of_memory(total);
-	memset(p, 0, total);
+	void *p = pool_malloc(vmp, total);	/* the fast path, as malloc */
+	if (p != NULL)
+		memset(p, 0, total);
 	return p;
 }
 
@@ -355,11 +354,66 @@ realloc_move(VMEM *vmp, run_t *run, void *ptr, size_t size)
 	return q;
 }
 
+/*
+ * The slab of ptr if ptr starts a small object that free's fast path would
+ * take as live: the page map names a slab, ptr starts an object of it that
+ * carries no cache tag and whose bit (read inside this thread's cache tc)
+ * says in use. NULL otherwise, and then the caller's general path decides.
+ */
+static run_t *
+live_small_object(VMEM *vmp, tcache_t *tc, const void *ptr)
+{
+	region_t *rg = &vmp->region;
+	uintptr_t off = (uintptr_t)ptr - rg->base;
+	if (off >= rg->size)
+		return NULL;
+	run_t *run = (run_t *)(uintptr_t)(pagemap_get_at(&rg->pagemap, off) -
+			RUN_SLAB);
+	unsigned idx;
+	if (((uintptr_t)run & RUN_KIND_MASK) != 0 || !slab_index_in(run,
+			off - ((uint64_t)run->page << VM_PAGE_SHIFT), &idx) ||
+			tc_stagged(vmp->stag_key, ptr))
+		return NULL;
+	tc_enter(tc);
+	bool live = !tc_stolen(tc) && !slab_obj_is_free_nolock(run, idx);
+	tc_exit(tc);
+	return live ? run : NULL;
+}
+
+/* realloc of the live object ptr of the slab run; size > 0 */
+static void *
+realloc_slab_object(VMEM *vmp, const run_t *run, void *ptr, size_t size)
+{
+	size_t old = sc_table[run->cls].size;
+	if (size <= SC_SMALL_MAX && sc_class(size) == run->cls)
+		return ptr;
+	/* through the thread cache both ways, as malloc and free */
+	int saved_errno = errno;
+	void *q = pool_malloc(vmp, size);
+	if (q == NULL && size <= old) {
+		errno = saved_errno;
+		return ptr;	/* a shrink that found no room */
+	}
+	if (q == NULL)
+		return NULL;
+	memcpy(q, ptr, old < size ? old : size);
+	if (!pool_free_fast(vmp, ptr))
+		pool_free_slow(vmp, ptr);
+	return q;
+}
+
 VM_EXPORT void *
 vmem_realloc(VMEM *vmp, void *ptr, size_t size)
 {
 	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
 	vm_log(4, "vmp %p ptr %p size %zu", (void *)vmp, ptr, size);
+	tcache_t *tc = thread_cache(vmp);
+	if (vm_likely(ptr != NULL && size != 0 && tc != NULL) &&
+			vm_log_level() < 4) {
+		run_t *run = live_small_object(vmp, tc, ptr);
+		if (vm_likely(run != NULL))
+			return realloc_slab_object(vmp, run, ptr, size);
+	}
 	if (ptr == NULL) {
 		void *p = pool_alloc(vmp, size);
 		/* a zero-byte request needs no room: on a full pool, NULL
@@ -378,23 +432,8 @@ vmem_realloc(VMEM *vmp, void *ptr, size_t size)
 		vmem_free(vmp, ptr);
 		return NULL;
 	}
-	if (run->kind == RUN_SLAB) {
-		size_t old = sc_table[run->cls].size;
-		if (size <= SC_SMALL_MAX && sc_class(size) == run->cls)
-			return ptr;
-		/* through the thread cache both ways, as malloc and free */
-		int saved_errno = errno;
-		void *q = vmem_malloc(vmp, size);
-		if (q == NULL && size <= old) {
-			errno = saved_errno;
-			return ptr;	/* a shrink that found no room */
-		}
-		if (q == NULL)
-			return NULL;
-		memcpy(q, ptr, old < size ? old : size);
-		vmem_free(vmp, ptr);
-		return q;
-	}
+	if (run->kind == RUN_SLAB)
+		return realloc_slab_object(vmp, run, ptr, size);
 	/* large: resize in place where the neighbour allows */
 	if (size > SC_SMALL_MAX && size <= SIZE_MAX - VM_PAGE &&
 			extents_resize(&vmp->extents, &vmp->region, run,
