@@ -29,7 +29,7 @@ void pool_free_slow(VMEM *vmp, void *ptr);
 void pool_free_full(VMEM *vmp, tcache_t *tc, unsigned cls, void *ptr);
 
 /* pops from this thread's cache; the rest goes to pool_malloc_slow */
-static inline void *
+VM_INLINE void *
 pool_malloc(VMEM *vmp, size_t size)
 {
 	unsigned cls;
@@ -67,7 +67,7 @@ pool_malloc(VMEM *vmp, size_t size)
  * run (the slow path finds out whether it is one), or the cache is full.
  * The run record is not read.
  */
-static inline bool
+VM_INLINE bool
 pool_large_cached_free(VMEM *vmp, tcache_t *tc, uint64_t e, uintptr_t off,
 		void *ptr)
 {
@@ -90,7 +90,7 @@ pool_large_cached_free(VMEM *vmp, tcache_t *tc, uint64_t e, uintptr_t off,
  * nothing done, when the fast path cannot take it (then the caller calls
  * pool_free_slow, or, for a pointer outside the pool, whatever owns it).
  */
-static inline bool
+VM_INLINE bool
 pool_free_fast(VMEM *vmp, void *ptr)
 {
 	region_t *rg = &vmp->region;
