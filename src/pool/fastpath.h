@@ -98,11 +98,10 @@ pool_free_fast(VMEM *vmp, void *ptr)
 	/* pages of the metadata carry no page map entry: the kind test
 	 * below turns them away, so the range test is the whole region */
 	uintptr_t off = (uintptr_t)ptr - rg->base;
-	/* a page-aligned pointer is likely a large object, whose first word
-	 * the large path reads (the mark): start that miss now, alongside the
-	 * page map's (for writing: a cached run's mark is written next) */
-	if (((uintptr_t)ptr & VM_PAGE_MASK) == 0)
-		__builtin_prefetch(ptr, 1);
+	/* the object's first line is read and written below (a small
+	 * object's tag, a large one's mark), after the page map's loads:
+	 * start its miss now, alongside theirs (a prefetch never faults) */
+	__builtin_prefetch(ptr, 1);
 	if (vm_unlikely(off >= rg->size) || vm_unlikely(tc == NULL) ||
 			vm_log_level() >= 4)
 		return false;
