@@ -25,7 +25,7 @@
 #
 # Environment (all optional):
 #   BENCH_PROGRAMS="..."        only these programs (names from PROGRAMS)
-#   BENCH_PROG_REPS=3           repetitions per program and allocator
+#   BENCH_PROG_REPS=5           repetitions per program and allocator
 #   BENCH_PROG_TIMEOUT=60       seconds before a command is killed
 #   BENCH_PROG_SHM_DIR=/dev/shm pool directory of "vmmalloc shm"
 #   BENCH_PROG_DISK_DIR=...     pool directory of "vmmalloc disk" (default
@@ -45,7 +45,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 progdir=$here/programs
 csv=$build/bench/programs.csv
 log=$build/bench/programs.log
-reps=${BENCH_PROG_REPS:-3}
+reps=${BENCH_PROG_REPS:-5}
 run_timeout=${BENCH_PROG_TIMEOUT:-60}
 shm_dir=${BENCH_PROG_SHM_DIR:-/dev/shm}
 vmmlib=$(cd "$build" 2>/dev/null && pwd)/libvmmalloc.so.1

@@ -17,7 +17,7 @@
 #   BENCH_STEPS_SMALL=10M     operations per thread, small workloads
 #   BENCH_STEPS_MIXED=2M      operations per thread, mixed workloads
 #   BENCH_SLOTS=4096          slots per thread
-#   BENCH_ROUNDS=3            rounds: each runs every allocator once per
+#   BENCH_ROUNDS=5            rounds: each runs every allocator once per
 #                             workload, starting one further along the list
 #                             each time; an allocator's best round counts
 #   BENCH_REPS=2              repetitions inside each run (the best counts)
@@ -39,7 +39,7 @@ dir=${BENCH_DIR:-/dev/shm}
 steps_small=${BENCH_STEPS_SMALL:-10M}
 steps_mixed=${BENCH_STEPS_MIXED:-2M}
 slots=${BENCH_SLOTS:-4096}
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 reps=${BENCH_REPS:-2}
 max_seconds=${BENCH_MAX_SECONDS:-8}
 run_timeout=${BENCH_TIMEOUT:-120}
