@@ -110,15 +110,16 @@ large_in_cache(VMEM *vmp, const run_t *run, const void *ptr)
 
 /*
  * True if the small object ptr of class cls, which carries the tag of a
- * cached object, sits in a thread's cache: a look through every cache,
- * taken from its owner for the moment. Not to be called from inside this
- * thread's cache (tc_enter).
+ * cached object, sits in a thread's cache or on its bin's transfer stack:
+ * a look through every cache, taken from its owner for the moment, and
+ * the stack. Not to be called from inside this thread's cache (tc_enter).
  */
 static bool
 small_in_cache(VMEM *vmp, unsigned cls, const void *ptr)
 {
 	pool_caches_freeze(vmp);
-	bool held = tcache_holds_small(vmp->tcaches, vmp->tc_top, cls, ptr);
+	bool held = tcache_holds_small(vmp->tcaches, vmp->tc_top, cls, ptr) ||
+			bin_xfer_holds(&vmp->bins[cls], ptr);
 	pool_caches_thaw(vmp);
 	return held;
 }

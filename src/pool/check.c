@@ -13,11 +13,12 @@
  *   - every slab: a valid class, its size, bitmap agrees with nfree, on its
  *     bin's list exactly when it has free objects; every bin's list,
  *     counters and object count agree with its slabs;
- *   - the threads' caches (taken from their owners for the walk): every
- *     cached object is an object of its class, in use in its slab, and in
- *     no other slot of any cache. To find duplicates the walk marks each
- *     cached object's bit and then clears the marks again, all with every
- *     lock held: nobody sees the marks.
+ *   - the threads' caches (taken from their owners for the walk) and the
+ *     bins' transfer stacks: every cached object is an object of its
+ *     class, in use in its slab, and in no other slot of any cache or
+ *     stack. To find duplicates the walk marks each cached object's bit
+ *     and then clears the marks again, all with every lock held: nobody
+ *     sees the marks.
  * The first disagreement found is reported (vmem_errormsg, debug log).
  */
 #include <stdarg.h>
@@ -386,6 +387,30 @@ check_caches(struct walk *w)
 								true);
 					seen++;
 				}
+			}
+		}
+		/* the transfer stacks, after the caches in both passes */
+		for (unsigned c = 0; c < SC_NCLASSES; c++) {
+			bin_t *bin = &vmp->bins[c];
+			if (pass == 0 && ok && (bin->nxfer > bin->xfer_cap ||
+					bin->xfer_cap > BIN_XFER_MAX))
+				ok = corrupt("class %u: %u objects on a transfer "
+						"stack of %u", c, bin->nxfer,
+						bin->xfer_cap);
+			for (uint32_t k = 0; k < bin->nxfer &&
+					k < BIN_XFER_MAX; k++) {
+				if ((pass == 1 && seen >= todo) ||
+						(pass == 0 && !ok))
+					break;
+				if (pass == 0 && !check_cached(w, bin->xfer[k],
+						c, true, false)) {
+					ok = false;
+					break;
+				}
+				if (pass == 1)
+					check_cached(w, bin->xfer[k], c, false,
+							true);
+				seen++;
 			}
 		}
 		if (pass == 0) {

@@ -5,6 +5,7 @@
  * (registry.c) from the end of its creation to the start of its deletion.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -98,13 +99,13 @@ pool_init(void *addr, size_t size, const backing_t *backing)
 		return NULL;
 	}
 	VMEM *vmp = addr;
-	memset(vmp, 0, sizeof(*vmp));
+	memset(vmp, 0, offsetof(struct vmem, xfer));	/* xfer: see vmem.h */
 	vmp->backing = *backing;
 	region_init(&vmp->region, (uintptr_t)addr, (uint32_t)npages,
 			sizeof(struct vmem));
 	extents_init(&vmp->extents, &vmp->region, &vmp->backing);
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
-		bin_init(&vmp->bins[c]);
+		bin_init(&vmp->bins[c], c, vmp->xfer[c]);
 	vm_lock_init(&vmp->tc_lock);
 	vmp->cache_key = cache_key(vmp);
 	vmp->stag_key = ~vmp->cache_key;
@@ -286,8 +287,11 @@ size_t
 pool_reclaim(VMEM *vmp)
 {
 	size_t given = pool_caches_drain(vmp);
-	for (unsigned c = 0; c < SC_NCLASSES; c++)
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		given += bin_xfer_drain(&vmp->bins[c], c, &vmp->region,
+				&vmp->extents);
 		given += bin_release_empty(&vmp->bins[c], &vmp->region,
 				&vmp->extents);
+	}
 	return given;
 }

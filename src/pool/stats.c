@@ -10,8 +10,9 @@
  *   l  large objects
  * The numbers are read under each structure's own lock, one at a time, so
  * they may be a moment apart from each other on a busy pool. Objects in
- * the threads' caches count as free ("cached"), not as in use; the bins'
- * nmalloc/nfree count objects moving between slabs and caches.
+ * the threads' caches and on the bins' transfer stacks count as free
+ * ("cached"), not as in use; the bins' nmalloc/nfree count objects moving
+ * between slabs and caches.
  * pool_usage gives the same totals to a program (libvmmalloc's mallinfo).
  */
 #include <string.h>
@@ -74,6 +75,9 @@ take_snapshot(VMEM *vmp, struct snapshot *s)
 		s->bins[c].nmalloc = bin->nmalloc;
 		s->bins[c].nfree = bin->nfree;
 		s->bins[c].nslabs_made = bin->nslabs_made;
+		s->bins[c].cached += bin->nxfer;
+		s->cached_objs += bin->nxfer;
+		s->cached_bytes += (uint64_t)bin->nxfer * sc_table[c].size;
 		vm_unlock(&bin->lock);
 		/* cached objects are free for the program, not in use */
 		s->bins[c].curobjs -= s->bins[c].cached;

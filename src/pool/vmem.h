@@ -9,6 +9,7 @@
  *
  *   struct vmem:  magic | region | extents | backing | registry node | bins
  *                 | cache lock | the threads' caches of this pool
+ *                 | the bins' transfer stacks
  *
  * Thread safety: the header fields other than extents and bins never change
  * after creation; extents and each bin carry their own lock; the registry
@@ -37,6 +38,10 @@ struct vmem {
 	uint64_t cache_key;		/* random: marks cached large runs */
 	uint64_t stag_key;		/* ~cache_key: tags cached small objects */
 	_Atomic(tcache_t *) tcaches[TC_MAX_THREADS + 1];	/* by thread */
+	/* the bins' transfer stacks: last, and not cleared at creation (a
+	 * bin's nxfer says what is there), so a class's stays untouched
+	 * until used */
+	void *xfer[SC_NCLASSES][BIN_XFER_MAX];
 };
 
 /* ---- pool.c ------------------------------------------------------------ */

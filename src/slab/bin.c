@@ -10,11 +10,16 @@
  * through the page map when one of their objects is freed.
  * A slab is made and given back with its bin's lock held (the extent lock
  * ranks after it), so a slab is never seen half set up.
+ * The transfer stack (slab.h) is filled by flushes only (objects checked
+ * on their way into a cache), emptied by refills first, and drained into
+ * the slabs when the pool is full: 0 <= nxfer <= xfer_cap.
  */
+#include <string.h>
+
 #include "slab/slab.h"
 
 void
-bin_init(bin_t *bin)
+bin_init(bin_t *bin, unsigned cls, void **xfer)
 {
 	vm_lock_init(&bin->lock);
 	bin->head = bin->tail = 0;
@@ -23,6 +28,10 @@ bin_init(bin_t *bin)
 	bin->nmalloc = 0;
 	bin->nfree = 0;
 	bin->nslabs_made = 0;
+	bin->nxfer = 0;
+	bin->xfer = xfer;
+	unsigned cap = BIN_XFER_BYTES / sc_table[cls].size;
+	bin->xfer_cap = cap < 2 ? 2 : cap > BIN_XFER_MAX ? BIN_XFER_MAX : cap;
 }
 
 static void
@@ -118,16 +127,20 @@ free_moved_locked(bin_t *bin, run_t *run, region_t *rg, extents_t *ex)
 }
 
 /*
- * Objects come from the head slab onwards, a bitmap word at a time; out is
- * then reversed, so that a cache popping from its top hands them out in
+ * Objects come from the transfer stack first, then from the head slab
+ * onwards, a bitmap word at a time; the slabs' share of out is then
+ * reversed, so that a cache popping from its top hands them out in
  * address order.
  */
 unsigned
 bin_malloc_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
 		void **out, unsigned n)
 {
-	unsigned got = 0;
 	vm_lock(&bin->lock);
+	unsigned got = n < bin->nxfer ? n : bin->nxfer;
+	bin->nxfer -= got;
+	memcpy(out, bin->xfer + bin->nxfer, got * sizeof(void *));
+	unsigned parked = got;
 	while (got < n) {
 		if (bin->head == 0 && !add_slab(bin, cls, rg, ex))
 			break;
@@ -140,9 +153,9 @@ bin_malloc_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
 		if (run->nfree == 0)
 			list_unlink(bin, rg, run);
 	}
-	bin->nmalloc += got;
+	bin->nmalloc += got - parked;
 	vm_unlock(&bin->lock);
-	for (unsigned i = 0, j = got; i + 1 < j; i++, j--) {
+	for (unsigned i = parked, j = got; i + 1 < j; i++, j--) {
 		void *t = out[i];
 		out[i] = out[j - 1];
 		out[j - 1] = t;
@@ -167,14 +180,13 @@ slab_at(const region_t *rg, uint64_t off, unsigned cls)
  * object is kept (its byte range in first, bytes) and looked up again only
  * for an object outside it, or after the bin moved it.
  */
-unsigned
-bin_free_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
+static unsigned
+free_batch_locked(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
 		void *const *objs, unsigned n)
 {
 	unsigned refused = 0;
 	run_t *run = NULL;
 	uint64_t first = 0, bytes = 0;
-	vm_lock(&bin->lock);
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t off = (uintptr_t)objs[i] - rg->base;
 		if (off - first >= bytes) {
@@ -199,8 +211,54 @@ bin_free_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
 		}
 	}
 	bin->nfree += n - refused;
+	return refused;
+}
+
+unsigned
+bin_free_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
+		void *const *objs, unsigned n)
+{
+	vm_lock(&bin->lock);
+	unsigned refused = free_batch_locked(bin, cls, rg, ex, objs, n);
 	vm_unlock(&bin->lock);
 	return refused;
+}
+
+unsigned
+bin_flush_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
+		void *const *objs, unsigned n)
+{
+	vm_lock(&bin->lock);
+	unsigned room = bin->xfer_cap - bin->nxfer;
+	unsigned parked = n < room ? n : room;
+	memcpy(bin->xfer + bin->nxfer, objs, parked * sizeof(void *));
+	bin->nxfer += parked;
+	unsigned refused = free_batch_locked(bin, cls, rg, ex, objs + parked,
+			n - parked);
+	vm_unlock(&bin->lock);
+	return refused;
+}
+
+unsigned
+bin_xfer_drain(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
+{
+	vm_lock(&bin->lock);
+	unsigned n = bin->nxfer;
+	bin->nxfer = 0;
+	free_batch_locked(bin, cls, rg, ex, bin->xfer, n);
+	vm_unlock(&bin->lock);
+	return n;
+}
+
+bool
+bin_xfer_holds(bin_t *bin, const void *ptr)
+{
+	bool held = false;
+	vm_lock(&bin->lock);
+	for (unsigned i = 0; i < bin->nxfer && !held; i++)
+		held = bin->xfer[i] == ptr;
+	vm_unlock(&bin->lock);
+	return held;
 }
 
 bool

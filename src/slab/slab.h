@@ -17,6 +17,11 @@
  * have free objects are on a doubly linked list, fuller ones first, at most
  * one entirely free slab is kept, and full slabs are on no list.
  *   bin.curobjs == sum over its slabs of (nobjs - nfree)
+ * It also holds a transfer stack: objects a thread cache gave back, handed
+ * to the next refill as they are, without a trip through their slabs'
+ * bitmaps (a thread that frees what another allocated feeds the other's
+ * refills this way). They count as in use in their slabs, as cached
+ * objects do, and carry the cache tag (tcache.h).
  * Thread safety: each bin has its own lock; bin_* functions take it, and
  * hold it while they take a slab from, or give one to, the extent manager.
  */
@@ -212,6 +217,10 @@ slab_obj_is_free_nolock(const run_t *run, unsigned idx)
 }
 
 /* ---- bin.c -------------------------------------------------------------- */
+/* the transfer stack: at most this many objects, and about 64 KiB */
+#define BIN_XFER_MAX	64
+#define BIN_XFER_BYTES	65536
+
 typedef struct bin_s {
 	vm_lock_t lock;
 	uint32_t head, tail;	/* slabs with free objects (page numbers) */
@@ -220,6 +229,11 @@ typedef struct bin_s {
 	uint64_t nmalloc;	/* objects ever handed out */
 	uint64_t nfree;		/* objects ever freed; in use: the difference */
 	uint64_t nslabs_made;	/* slabs ever made */
+	uint32_t nxfer;		/* objects on the transfer stack */
+	uint32_t xfer_cap;	/* at most this many */
+	void **xfer;		/* the stack: xfer[0 .. nxfer), room for
+				 * BIN_XFER_MAX (kept out of the bin, so an
+				 * unused one is never touched) */
 } __attribute__((aligned(64))) bin_t;
 
 static inline uint64_t
@@ -228,7 +242,8 @@ bin_curobjs(const bin_t *bin)
 	return bin->nmalloc - bin->nfree;
 }
 
-void bin_init(bin_t *bin);
+/* an empty bin of class cls; xfer: room for its transfer stack */
+void bin_init(bin_t *bin, unsigned cls, void **xfer);
 
 /*
  * Up to n objects of class cls into out (one lock for all); returns how
@@ -242,6 +257,19 @@ unsigned bin_malloc_batch(bin_t *bin, unsigned cls, region_t *rg,
  */
 unsigned bin_free_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
 		void *const *objs, unsigned n);
+/*
+ * A thread cache's flush: n objects of class cls, checked when they went
+ * into the cache, onto the transfer stack while it has room, the rest
+ * freed as bin_free_batch does (one lock for all). Returns how many of
+ * those were refused.
+ */
+unsigned bin_flush_batch(bin_t *bin, unsigned cls, region_t *rg,
+		extents_t *ex, void *const *objs, unsigned n);
+/* frees what the transfer stack holds; returns how many objects */
+unsigned bin_xfer_drain(bin_t *bin, unsigned cls, region_t *rg,
+		extents_t *ex);
+/* true if the transfer stack holds ptr */
+bool bin_xfer_holds(bin_t *bin, const void *ptr);
 
 /* one object of class cls, or NULL when the extent manager has no room
  * (the paths without a thread cache) */

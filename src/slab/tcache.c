@@ -3,8 +3,11 @@
  *
  * Owns the stacks of one tcache_t. Refill takes half a stack's capacity
  * from the bin under one lock; flush gives back the oldest objects (the
- * bottom of the stack) and keeps the most recently freed, which are the
- * likeliest to be in the CPU cache.
+ * bottom of the stack), to the bin's transfer stack while it has room,
+ * and keeps the most recently freed, which are the likeliest to be in the
+ * CPU cache. Giving everything back (a thread's exit, a full pool) skips
+ * the transfer stack: those objects go back to their slabs, which can
+ * then be given back in turn.
  */
 #include <string.h>
 
@@ -116,18 +119,27 @@ tcache_refill(tcache_t *tc, unsigned cls, bin_t *bin, region_t *rg,
 	return b->objs[--b->count];
 }
 
-unsigned
-tcache_flush(tcache_t *tc, unsigned cls, unsigned keep, bin_t *bin,
-		region_t *rg, extents_t *ex)
+/* flush, onto the bin's transfer stack (park) or into the slabs */
+static unsigned
+flush(tcache_t *tc, unsigned cls, unsigned keep, bin_t *bin, region_t *rg,
+		extents_t *ex, bool park)
 {
 	tc_bin_t *b = &tc->bins[cls];
 	if (b->count <= keep)
 		return 0;
 	unsigned n = b->count - keep;
-	unsigned refused = bin_free_batch(bin, cls, rg, ex, b->objs, n);
+	unsigned refused = park ? bin_flush_batch(bin, cls, rg, ex, b->objs, n) :
+			bin_free_batch(bin, cls, rg, ex, b->objs, n);
 	memmove(b->objs, b->objs + n, keep * sizeof(void *));
 	b->count = keep;
 	return refused;
+}
+
+unsigned
+tcache_flush(tcache_t *tc, unsigned cls, unsigned keep, bin_t *bin,
+		region_t *rg, extents_t *ex)
+{
+	return flush(tc, cls, keep, bin, rg, ex, true);
 }
 
 size_t
@@ -136,7 +148,7 @@ tcache_flush_all(tcache_t *tc, bin_t *bins, region_t *rg, extents_t *ex)
 	size_t n = 0;
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
 		n += tc->bins[c].count;
-		tcache_flush(tc, c, 0, &bins[c], rg, ex);
+		flush(tc, c, 0, &bins[c], rg, ex, false);
 	}
 	for (unsigned k = 0; k < TC_LBUCKETS; k++) {
 		tc_bin_t *b = &tc->lbins[k];

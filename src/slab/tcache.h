@@ -159,11 +159,12 @@ tc_exit(tcache_t *tc)
 /* refills the empty stack of cls and pops one; NULL if no room */
 void *tcache_refill(tcache_t *tc, unsigned cls, bin_t *bin, region_t *rg,
 		extents_t *ex);
-/* gives back all but keep objects of cls's stack; returns how many were
- * refused as double frees */
+/* gives back all but keep objects of cls's stack (to the bin's transfer
+ * stack while it has room); returns how many were refused as double
+ * frees */
 unsigned tcache_flush(tcache_t *tc, unsigned cls, unsigned keep, bin_t *bin,
 		region_t *rg, extents_t *ex);
-/* gives back everything; returns the objects given back */
+/* gives back everything, into the slabs; returns the objects given back */
 size_t tcache_flush_all(tcache_t *tc, bin_t *bins, region_t *rg,
 		extents_t *ex);
 

@@ -126,8 +126,9 @@ START_TEST(test_bin_batches)
 	struct bare b;
 	bare_init(&b, 2048);
 	bin_t bin;
-	bin_init(&bin);
 	unsigned c = sc_class(512);
+	void *xfer[BIN_XFER_MAX];
+	bin_init(&bin, c, xfer);
 	unsigned n = sc_table[c].nobjs;
 	void *objs[3 * SLAB_MAX_OBJS];
 	ck_assert_uint_eq(bin_malloc_batch(&bin, c, &b.rg, &b.ex, objs,
@@ -160,8 +161,9 @@ START_TEST(test_bin_keeps_one_empty_slab)
 	struct bare b;
 	bare_init(&b, 2048);
 	bin_t bin;
-	bin_init(&bin);
 	unsigned c = sc_class(1024);
+	void *xfer[BIN_XFER_MAX];
+	bin_init(&bin, c, xfer);
 	unsigned n = sc_table[c].nobjs;
 	void *objs[4 * SLAB_MAX_OBJS];
 	for (unsigned i = 0; i < 3 * n; i++) {
@@ -193,8 +195,9 @@ START_TEST(test_bin_fills_used_slabs_first)
 	struct bare b;
 	bare_init(&b, 2048);
 	bin_t bin;
-	bin_init(&bin);
 	unsigned c = sc_class(2048);
+	void *xfer[BIN_XFER_MAX];
+	bin_init(&bin, c, xfer);
 	unsigned n = sc_table[c].nobjs;
 	void *objs[2 * SLAB_MAX_OBJS];
 	for (unsigned i = 0; i < 2 * n; i++)

@@ -2,8 +2,8 @@
  * tcache.c -- the threads' caches and their lifecycles: a thread's caches
  * go back at exit; deleting a pool while other threads hold caches of it
  * is safe; a full pool takes back what every thread's cache holds;
- * vmem_check verifies cached objects; many pools from many threads; fork
- * while four threads allocate.
+ * vmem_check verifies cached objects; the bins' transfer stacks; many
+ * pools from many threads; fork while four threads allocate.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -40,6 +40,8 @@ cached_objects(VMEM *vmp)
 		for (unsigned c = 0; tc != NULL && c < SC_NCLASSES; c++)
 			n += tc->bins[c].count;
 	}
+	for (unsigned c = 0; c < SC_NCLASSES; c++)
+		n += vmp->bins[c].nxfer;	/* parked by flushes */
 	pool_caches_thaw(vmp);
 	return n;
 }
@@ -74,12 +76,24 @@ START_TEST(test_thread_exit_returns_cache)
 	ck_assert_int_eq(pthread_create(&t, NULL, fill_and_exit, vmp), 0);
 	ck_assert_int_eq(pthread_join(t, &idx), 0);
 	ck_assert_uint_ne((uintptr_t)idx, 0);
-	/* the cache is gone and its objects are back in their slabs */
+	/* the cache is gone and its objects are back in their slabs, but
+	 * for those its flushes left on the bins' transfer stacks */
 	ck_assert_ptr_null(atomic_load(&vmp->tcaches[(uintptr_t)idx]));
 	ck_assert_uint_eq(vmp->ncaches, 0);
-	ck_assert_uint_eq(cached_objects(vmp), 0);
-	for (unsigned c = 0; c < SC_NCLASSES; c++)
+	uint64_t parked = 0;
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		ck_assert_uint_eq(bin_curobjs(&vmp->bins[c]),
+				vmp->bins[c].nxfer);
+		parked += vmp->bins[c].nxfer;
+	}
+	ck_assert_uint_eq(cached_objects(vmp), parked);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	/* a full pool's reclaim empties the stacks too */
+	ck_assert_uint_ge(pool_reclaim(vmp), parked);
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		ck_assert_uint_eq(vmp->bins[c].nxfer, 0);
 		ck_assert_uint_eq(bin_curobjs(&vmp->bins[c]), 0);
+	}
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	region_pool_delete(vmp, 64 * TU_MIB);
 }
@@ -228,6 +242,85 @@ START_TEST(test_check_verifies_caches)
 	/* the marks the walk made are all gone */
 	vmem_free(vmp, b);
 	ck_assert_int_eq(vmem_check(vmp), 1);
+	region_pool_delete(vmp, 64 * TU_MIB);
+}
+END_TEST
+
+/*
+ * A flush parks objects on the bin's transfer stack; another thread's
+ * refill takes them from there, without their slab bits changing; a
+ * double free of a parked object is refused; vmem_check and the
+ * statistics count parked objects as cached, and a mark vmem_check
+ * would find twice (an object parked and cached at once) is an error.
+ */
+struct xfer_arg {
+	VMEM *vmp;
+	void *objs[256];
+	unsigned n;
+};
+
+static void *
+allocate_n(void *arg)
+{
+	struct xfer_arg *x = arg;
+	for (unsigned i = 0; i < x->n; i++)
+		ck_assert_ptr_nonnull(x->objs[i] = vmem_malloc(x->vmp, 48));
+	return NULL;
+}
+
+START_TEST(test_transfer_stack)
+{
+	VMEM *vmp = region_pool(64 * TU_MIB);
+	unsigned c = sc_class(48);
+	bin_t *bin = &vmp->bins[c];
+	struct xfer_arg x = { .vmp = vmp, .n = 4 * tcache_cap(c) };
+	ck_assert_uint_le(x.n, VM_ARRAY_LEN(x.objs));
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, allocate_n, &x), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	/* another thread's objects, freed here: the cache overflows */
+	for (unsigned i = 0; i < x.n; i++)
+		vmem_free(vmp, x.objs[i]);
+	ck_assert_uint_gt(bin->nxfer, 0);
+	ck_assert_uint_le(bin->nxfer, bin->xfer_cap);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	/* a parked object is in use in its slab and carries the tag */
+	void *parked = bin->xfer[0];
+	run_t *run = region_lookup(&vmp->region,
+			region_page(&vmp->region, parked));
+	unsigned idx;
+	ck_assert(slab_index(&vmp->region, run, parked, &idx));
+	ck_assert(!slab_obj_is_free(run, idx));
+	ck_assert(tc_stagged(vmp->stag_key, parked));
+	/* freeing it again is refused, and it stays parked once */
+	unsigned before = bin->nxfer;
+	vmem_free(vmp, parked);
+	ck_assert_ptr_nonnull(strstr(vmem_errormsg(), "freed twice"));
+	ck_assert_uint_eq(bin->nxfer, before);
+	ck_assert(bin_xfer_holds(bin, parked));
+	/* a refill takes the parked objects before any slab's */
+	uint64_t nmalloc = bin->nmalloc;
+	unsigned want = bin->nxfer < 8 ? bin->nxfer : 8;
+	void *out[8];
+	ck_assert_uint_eq(bin_malloc_batch(bin, c, &vmp->region,
+			&vmp->extents, out, want), want);
+	ck_assert_uint_eq(bin->nmalloc, nmalloc);	/* no slab touched */
+	ck_assert_uint_eq(bin->nxfer, before - want);
+	/* out of the stack, not yet in any cache: put them back */
+	ck_assert_uint_eq(bin_flush_batch(bin, c, &vmp->region,
+			&vmp->extents, out, want), 0);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	/* a parked object also in a cache: vmem_check finds it twice */
+	void *one = vmem_malloc(vmp, 48);	/* room in this cache */
+	tcache_t *tc = atomic_load(&vmp->tcaches[vm_tindex]);
+	tc_bin_t *b = &tc->bins[c];
+	ck_assert_uint_lt(b->count, b->cap);
+	b->objs[b->count++] = bin->xfer[0];
+	ck_assert_int_eq(vmem_check(vmp), 0);
+	ck_assert_ptr_nonnull(strstr(vmem_errormsg(), "twice"));
+	b->count--;
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	vmem_free(vmp, one);
 	region_pool_delete(vmp, 64 * TU_MIB);
 }
 END_TEST
@@ -489,6 +582,7 @@ main(void)
 	tcase_add_test(tc, test_many_pools_many_threads);
 	tcase_add_test(tc, test_fork_while_four_threads_allocate);
 	tcase_add_test(tc, test_free_of_a_cache_refused);
+	tcase_add_test(tc, test_transfer_stack);
 	tcase_add_test(tc, test_fork_leaves_shared_pool_to_parent);
 	return tu_run(s);
 }
