@@ -369,10 +369,10 @@ live_small_object(VMEM *vmp, tcache_t *tc, const void *ptr)
 	if (off >= rg->size)
 		return NULL;
 	run_t *run = (run_t *)(uintptr_t)(pagemap_get_at(&rg->pagemap, off) -
-			RUN_SLAB);
+			RUN_SLAB);	/* a slab's record, or low bits set */
 	unsigned idx;
-	if (((uintptr_t)run & RUN_KIND_MASK) != 0 || !slab_index_in(run,
-			off - ((uint64_t)run->page << VM_PAGE_SHIFT), &idx) ||
+	if (((uintptr_t)run & RUN_KIND_MASK) != 0 ||
+			!slab_index_of(run, off, &idx) ||
 			tc_stagged(vmp->stag_key, ptr))
 		return NULL;
 	tc_enter(tc);

@@ -340,6 +340,28 @@ unsee_cached_runs(struct walk *w, const tcache_t *tc)
 }
 
 /*
+ * One stack of cached objects, objs[0 .. n) of class cls, in a pass of
+ * check_caches: pass 0 checks and marks each, pass 1 restores the marks
+ * while fewer than todo have been seen. seen counts the objects visited.
+ * False if pass 0 found one bad (the walk then stops marking).
+ */
+static bool
+visit_cached(struct walk *w, void *const *objs, uint32_t n, unsigned cls,
+		int pass, uint64_t *seen, uint64_t todo)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		if (pass == 1 && *seen >= todo)
+			break;
+		if (pass == 0 && !check_cached(w, objs[k], cls, true, false))
+			return false;
+		if (pass == 1)
+			check_cached(w, objs[k], cls, false, true);
+		(*seen)++;
+	}
+	return true;
+}
+
+/*
  * Every cached object (caches frozen, bins locked): pass 1 checks and
  * marks them, pass 2 restores the marks of those pass 1 got through.
  */
@@ -371,22 +393,11 @@ check_caches(struct walk *w)
 							"%u of %u objects", i, c,
 							b->count, b->cap);
 				}
-				for (uint32_t k = 0; k < b->count && k <= b->cap;
-						k++) {
-					if (pass == 1 && seen >= todo)
-						break;
-					if (pass == 0 && !ok)
-						break;
-					if (pass == 0 && !check_cached(w, b->objs[k],
-							c, true, false)) {
-						ok = false;
-						break;
-					}
-					if (pass == 1)
-						check_cached(w, b->objs[k], c, false,
-								true);
-					seen++;
-				}
+				uint32_t n = b->count <= b->cap ? b->count :
+						b->cap + 1;
+				if ((pass == 1 || ok) && !visit_cached(w, b->objs,
+						n, c, pass, &seen, todo))
+					ok = false;
 			}
 		}
 		/* the transfer stacks, after the caches in both passes */
@@ -397,21 +408,11 @@ check_caches(struct walk *w)
 				ok = corrupt("class %u: %u objects on a transfer "
 						"stack of %u", c, bin->nxfer,
 						bin->xfer_cap);
-			for (uint32_t k = 0; k < bin->nxfer &&
-					k < BIN_XFER_MAX; k++) {
-				if ((pass == 1 && seen >= todo) ||
-						(pass == 0 && !ok))
-					break;
-				if (pass == 0 && !check_cached(w, bin->xfer[k],
-						c, true, false)) {
-					ok = false;
-					break;
-				}
-				if (pass == 1)
-					check_cached(w, bin->xfer[k], c, false,
-							true);
-				seen++;
-			}
+			uint32_t n = bin->nxfer < BIN_XFER_MAX ? bin->nxfer :
+					BIN_XFER_MAX;
+			if ((pass == 1 || ok) && !visit_cached(w, bin->xfer, n,
+					c, pass, &seen, todo))
+				ok = false;
 		}
 		if (pass == 0) {
 			todo = marked = seen;

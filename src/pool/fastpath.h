@@ -130,8 +130,7 @@ pool_free_fast(VMEM *vmp, void *ptr)
 	if (vm_unlikely(((uintptr_t)run & RUN_KIND_MASK) != 0))
 		return pagemap_entry_kind(e) == RUN_LARGE &&
 				pool_large_cached_free(vmp, tc, e, off, ptr);
-	if (vm_unlikely(!slab_index_in(run,
-			off - ((uint64_t)run->page << VM_PAGE_SHIFT), &idx)))
+	if (vm_unlikely(!slab_index_of(run, off, &idx)))
 		return false;
 	tc_bin_t *b = &tc->bins[run->cls];
 	uint64_t key = vmp->stag_key;

@@ -73,10 +73,7 @@ pagemap_get_at(const pagemap_t *pm, uint64_t off)
 static inline uint64_t
 pagemap_get(const pagemap_t *pm, uint32_t page)
 {
-	pagemap_entry_t *leaf = atomic_load_explicit(
-			&pm->root[page >> PAGEMAP_LEAF_BITS], memory_order_acquire);
-	return atomic_load_explicit(&leaf[page & (PAGEMAP_LEAF_ENTRIES - 1)],
-			memory_order_relaxed);
+	return pagemap_get_at(pm, (uint64_t)page << VM_PAGE_SHIFT);
 }
 
 #define PAGEMAP_LEN_SHIFT	56

@@ -162,20 +162,9 @@ slab_start(const region_t *rg, const run_t *run)
 	return (uintptr_t)region_addr(rg, run->page);
 }
 
-/* the index of the object at byte off of the slab; false if no object
- * starts there */
-static inline bool
-slab_index_at(const run_t *run, uint64_t off, unsigned *idx)
-{
-	uint64_t i = (off * run->recip) >> 32;
-	if (vm_unlikely(i * run->size != off || i >= run->nobjs))
-		return false;
-	*idx = (unsigned)i;
-	return true;
-}
-
-/* the same for an offset known to lie inside the slab's pages (the page
- * map said so): the object's index is then below nobjs (sizeclass.c) */
+/* the index of the object at byte off of a slab's pages (the page map
+ * said so): the object's index is then below nobjs (sizeclass.c); false if
+ * no object starts there */
 static inline bool
 slab_index_in(const run_t *run, uint64_t off, unsigned *idx)
 {
@@ -184,6 +173,21 @@ slab_index_in(const run_t *run, uint64_t off, unsigned *idx)
 		return false;
 	*idx = (unsigned)i;
 	return true;
+}
+
+/* the same for byte off of the region, inside the slab's pages */
+static inline bool
+slab_index_of(const run_t *run, uint64_t off, unsigned *idx)
+{
+	return slab_index_in(run, off - ((uint64_t)run->page << VM_PAGE_SHIFT),
+			idx);
+}
+
+/* the same for any offset from the slab's start */
+static inline bool
+slab_index_at(const run_t *run, uint64_t off, unsigned *idx)
+{
+	return slab_index_in(run, off, idx) && *idx < run->nobjs;
 }
 
 /* the same for a pointer into the slab's pages */

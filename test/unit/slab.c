@@ -116,6 +116,18 @@ START_TEST(test_slab_take_batch)
 }
 END_TEST
 
+/* a bare region of pages pages and an empty bin of the class of size
+ * bytes in it (xfer: room for its transfer stack); returns the class */
+static unsigned
+bin_setup(struct bare *b, uint32_t pages, bin_t *bin, void **xfer,
+		size_t size)
+{
+	bare_init(b, pages);
+	unsigned c = sc_class(size);
+	bin_init(bin, c, xfer);
+	return c;
+}
+
 /*
  * A batch refill hands objects out lowest address last (a cache pops from
  * the top: address order); a batch free mixing slabs and holding a double
@@ -124,11 +136,9 @@ END_TEST
 START_TEST(test_bin_batches)
 {
 	struct bare b;
-	bare_init(&b, 2048);
 	bin_t bin;
-	unsigned c = sc_class(512);
 	void *xfer[BIN_XFER_MAX];
-	bin_init(&bin, c, xfer);
+	unsigned c = bin_setup(&b, 2048, &bin, xfer, 512);
 	unsigned n = sc_table[c].nobjs;
 	void *objs[3 * SLAB_MAX_OBJS];
 	ck_assert_uint_eq(bin_malloc_batch(&bin, c, &b.rg, &b.ex, objs,
@@ -159,11 +169,9 @@ END_TEST
 START_TEST(test_bin_keeps_one_empty_slab)
 {
 	struct bare b;
-	bare_init(&b, 2048);
 	bin_t bin;
-	unsigned c = sc_class(1024);
 	void *xfer[BIN_XFER_MAX];
-	bin_init(&bin, c, xfer);
+	unsigned c = bin_setup(&b, 2048, &bin, xfer, 1024);
 	unsigned n = sc_table[c].nobjs;
 	void *objs[4 * SLAB_MAX_OBJS];
 	for (unsigned i = 0; i < 3 * n; i++) {
@@ -193,11 +201,9 @@ END_TEST
 START_TEST(test_bin_fills_used_slabs_first)
 {
 	struct bare b;
-	bare_init(&b, 2048);
 	bin_t bin;
-	unsigned c = sc_class(2048);
 	void *xfer[BIN_XFER_MAX];
-	bin_init(&bin, c, xfer);
+	unsigned c = bin_setup(&b, 2048, &bin, xfer, 2048);
 	unsigned n = sc_table[c].nobjs;
 	void *objs[2 * SLAB_MAX_OBJS];
 	for (unsigned i = 0; i < 2 * n; i++)
