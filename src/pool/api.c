@@ -25,7 +25,7 @@ out_of_memory(size_t size)
 static tcache_t *
 cache_enter(VMEM *vmp)
 {
-	tcache_t *tc = thread_cache(vmp);
+	tcache_t *tc = tc_real(thread_cache(vmp));
 	if (vm_unlikely(tc == NULL) && (tc = pool_tcache(vmp)) == NULL)
 		return NULL;
 	for (;;) {
@@ -48,7 +48,7 @@ small_alloc(VMEM *vmp, unsigned cls)
 				&vmp->extents);
 		tc_exit(tc);
 		if (vm_likely(p != NULL)) {
-			tc_stag_clear(p);
+			slab_tag_clear(p);
 			return p;
 		}
 	}
@@ -57,7 +57,7 @@ small_alloc(VMEM *vmp, unsigned cls)
 	if (vm_unlikely(p == NULL) && pool_reclaim(vmp) > 0)
 		p = bin_malloc(bin, cls, &vmp->region, &vmp->extents);
 	if (p != NULL)
-		tc_stag_clear(p);
+		slab_tag_clear(p);
 	return p;
 }
 
@@ -170,7 +170,7 @@ slab_object_unfreed(VMEM *vmp, run_t *run, const void *ptr)
 					&vmp->region);
 		}
 	}
-	if (!freed && tc_stagged(vmp->stag_key, ptr))
+	if (!freed && slab_tagged(vmp->stag_key, ptr))
 		freed = small_in_cache(vmp, run->cls, ptr);
 	if (!freed)
 		return true;
@@ -252,10 +252,15 @@ vmem_malloc(VMEM *vmp, size_t size)
 VM_NOINLINE void
 pool_free_full(VMEM *vmp, tcache_t *tc, unsigned cls, void *ptr)
 {
+	if (vm_unlikely(tc == &tc_none)) {	/* no cache yet */
+		tc_exit(tc);
+		pool_free_slow(vmp, ptr);
+		return;
+	}
 	tc_bin_t *b = &tc->bins[cls];
 	unsigned refused = tcache_flush(tc, cls, b->cap / 2, &vmp->bins[cls],
 			&vmp->region, &vmp->extents);
-	tc_stag_set(vmp->stag_key, ptr);
+	slab_tag_set(vmp->stag_key, ptr);
 	b->objs[b->count++] = ptr;
 	tc_exit(tc);
 	if (refused != 0)
@@ -283,7 +288,7 @@ cache_free(VMEM *vmp, run_t *run, unsigned idx, void *ptr)
 		return true;
 	}
 	b->objs[b->count++] = ptr;
-	tc_stag_set(vmp->stag_key, ptr);
+	slab_tag_set(vmp->stag_key, ptr);
 	tc_exit(tc);
 	return true;
 }
@@ -308,7 +313,7 @@ pool_free_slow(VMEM *vmp, void *ptr)
 		return;
 	}
 	/* only now is ptr known to start an object with a second word */
-	if (tc_stagged(vmp->stag_key, ptr) &&
+	if (slab_tagged(vmp->stag_key, ptr) &&
 			small_in_cache(vmp, run->cls, ptr)) {
 		vm_err("%p is not a live object of pool %p (freed twice: it "
 				"is in a thread's cache)", ptr, (void *)vmp);
@@ -358,11 +363,11 @@ realloc_move(VMEM *vmp, run_t *run, void *ptr, size_t size)
 /*
  * The slab of ptr if ptr starts a small object that free's fast path would
  * take as live: the page map names a slab, ptr starts an object of it that
- * carries no cache tag and whose bit (read inside this thread's cache tc)
- * says in use. NULL otherwise, and then the caller's general path decides.
+ * carries no tag of a free object. NULL otherwise, and then the caller's
+ * general path decides.
  */
 static run_t *
-live_small_object(VMEM *vmp, tcache_t *tc, const void *ptr)
+live_small_object(VMEM *vmp, const void *ptr)
 {
 	region_t *rg = &vmp->region;
 	uintptr_t off = (uintptr_t)ptr - rg->base;
@@ -370,15 +375,11 @@ live_small_object(VMEM *vmp, tcache_t *tc, const void *ptr)
 		return NULL;
 	run_t *run = (run_t *)(uintptr_t)(pagemap_get_at(&rg->pagemap, off) -
 			RUN_SLAB);	/* a slab's record, or low bits set */
-	unsigned idx;
 	if (((uintptr_t)run & RUN_KIND_MASK) != 0 ||
-			!slab_index_of(run, off, &idx) ||
-			tc_stagged(vmp->stag_key, ptr))
+			!slab_starts_object(run, off) ||
+			slab_tagged(vmp->stag_key, ptr))
 		return NULL;
-	tc_enter(tc);
-	bool live = !tc_stolen(tc) && !slab_obj_is_free_nolock(run, idx);
-	tc_exit(tc);
-	return live ? run : NULL;
+	return run;
 }
 
 /* realloc of the live object ptr of the slab run; size > 0 */
@@ -408,10 +409,8 @@ vmem_realloc(VMEM *vmp, void *ptr, size_t size)
 {
 	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
 	vm_log(4, "vmp %p ptr %p size %zu", (void *)vmp, ptr, size);
-	tcache_t *tc = thread_cache(vmp);
-	if (vm_likely(ptr != NULL && size != 0 && tc != NULL) &&
-			vm_log_level() < 4) {
-		run_t *run = live_small_object(vmp, tc, ptr);
+	if (vm_likely(ptr != NULL && size != 0) && vm_log_level() < 4) {
+		run_t *run = live_small_object(vmp, ptr);
 		if (vm_likely(run != NULL))
 			return realloc_slab_object(vmp, run, ptr, size);
 	}

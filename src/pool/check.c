@@ -74,11 +74,10 @@ check_slab(struct walk *w, uint32_t page, const run_t *run)
 		return corrupt("slab at page %u of class %u has %u pages, not "
 				"1 object's worth to %u", page, run->cls,
 				run->npages, sc->npages);
-	if (run->nobjs != nobjs || run->size != sc->size ||
-			run->recip != sc->recip || run->page != page)
+	if (run->nobjs != nobjs || run->divc != sc->divc || run->page != page)
 		return corrupt("slab at page %u: its copy of the class geometry "
-				"(%u objects of %u bytes) differs from class %u",
-				page, run->nobjs, run->size, run->cls);
+				"(%u objects, page %u) differs from class %u",
+				page, run->nobjs, run->page, run->cls);
 	unsigned bits = 0;
 	for (unsigned i = 0; i < SLAB_MAX_OBJS / 64; i++)
 		bits += (unsigned)__builtin_popcountll(run->bitmap[i]);
@@ -375,8 +374,8 @@ check_caches(struct walk *w)
 		uint64_t seen = 0;
 		uint32_t ncaches = 0;
 		for (uint32_t i = 1; i <= vmp->tc_top; i++) {
-			tcache_t *tc = atomic_load_explicit(&vmp->tcaches[i],
-					memory_order_relaxed);
+			tcache_t *tc = tc_real(atomic_load_explicit(
+					&vmp->tcaches[i], memory_order_relaxed));
 			if (tc == NULL)
 				continue;
 			ncaches++;

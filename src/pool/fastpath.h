@@ -7,8 +7,9 @@
  * Owns no state. Everything the fast paths do not serve goes to the slow
  * paths in api.c (pool_malloc_slow, pool_free_slow, pool_free_full).
  * Invariants kept: a pointer reaches a cache only if the page map names a
- * slab (or a short large run), it starts an object there, the object is
- * not free in its slab and carries no cache tag; no lock and no atomic
+ * slab (or a short large run), it starts an object there and carries no
+ * tag of a free object (which every free small object has, slab.h; a
+ * large run's mark likewise); no lock and no atomic
  * read-modify-write is taken (the stealer handshake is a store and a load,
  * tcache.h).
  */
@@ -25,7 +26,8 @@ void *pool_malloc_slow(VMEM *vmp, size_t size);
 void pool_free_slow(VMEM *vmp, void *ptr);
 /* the end of free when the stack of cls is full: half of it goes back to
  * the bin, then ptr (checked) is pushed; called inside the cache
- * (tc_enter), leaves it */
+ * (tc_enter), leaves it. With tc_none (whose stacks are all full), it
+ * leaves and frees through pool_free_slow, which makes a cache */
 void pool_free_full(VMEM *vmp, tcache_t *tc, unsigned cls, void *ptr);
 
 /*
@@ -57,21 +59,19 @@ pool_malloc(VMEM *vmp, size_t size)
 	else
 		return pool_malloc_slow(vmp, size);
 	if (vm_log_level() < 4) {
-		tcache_t *tc = thread_cache(vmp);
-		if (vm_likely(tc != NULL)) {
-			tc_bin_t *b = &tc->bins[cls];
-			tc_enter(tc);
-			uint32_t n;
-			if (vm_likely(!tc_stolen(tc)) &&
-					vm_likely((n = b->count) != 0)) {
-				b->count = n - 1;
-				void *p = b->objs[n - 1];
-				tc_exit(tc);
-				tc_stag_clear(p);
-				return p;
-			}
+		tcache_t *tc = thread_cache(vmp);	/* or tc_none */
+		tc_bin_t *b = &tc->bins[cls];
+		tc_enter(tc);
+		uint32_t n;
+		if (vm_likely(!tc_stolen(tc)) &&
+				vm_likely((n = b->count) != 0)) {
+			b->count = n - 1;
+			void *p = b->objs[n - 1];
 			tc_exit(tc);
+			slab_tag_clear(p);
+			return p;
 		}
+		tc_exit(tc);
 	}
 	return pool_malloc_slow(vmp, size);
 }
@@ -119,33 +119,32 @@ pool_free_fast(VMEM *vmp, void *ptr)
 	 * object's tag, a large one's mark), after the page map's loads:
 	 * start its miss now, alongside theirs (a prefetch never faults) */
 	vm_prefetch_write(ptr);
-	if (vm_unlikely(off >= rg->size) || vm_unlikely(tc == NULL) ||
-			vm_log_level() >= 4)
+	if (vm_unlikely(off >= rg->size) || vm_log_level() >= 4)
 		return false;
 	uint64_t e = pagemap_get_at(&rg->pagemap, off);
 	/* a slab's entry is its record's address + RUN_SLAB: subtracting
 	 * leaves a record address (low bits clear) for a slab only */
 	run_t *run = (run_t *)(uintptr_t)(e - RUN_SLAB);
-	unsigned idx;
 	if (vm_unlikely(((uintptr_t)run & RUN_KIND_MASK) != 0))
 		return pagemap_entry_kind(e) == RUN_LARGE &&
 				pool_large_cached_free(vmp, tc, e, off, ptr);
-	if (vm_unlikely(!slab_index_of(run, off, &idx)))
+	if (vm_unlikely(!slab_starts_object(run, off)))
 		return false;
 	tc_bin_t *b = &tc->bins[run->cls];
 	uint64_t key = vmp->stag_key;
-	if (vm_unlikely(tc_stagged(key, ptr)))
+	/* every free object carries the tag (slab.h): without it, ptr
+	 * is live */
+	if (vm_unlikely(slab_tagged(key, ptr)))
 		return false;	/* freed twice? the slow path looks */
 	tc_enter(tc);
-	if (vm_likely(!tc_stolen(tc)) &&
-			vm_likely(!slab_obj_is_free_nolock(run, idx))) {
+	if (vm_likely(!tc_stolen(tc))) {
 		uint32_t n = b->count;
 		if (vm_unlikely(n == b->cap)) {
 			pool_free_full(vmp, tc, run->cls, ptr);
 			return true;
 		}
 		/* tagged while no stealer can hand it out */
-		tc_stag_set(key, ptr);
+		slab_tag_set(key, ptr);
 		b->objs[n] = ptr;
 		b->count = n + 1;
 		tc_exit(tc);

@@ -104,11 +104,14 @@ pool_init(void *addr, size_t size, const backing_t *backing)
 	region_init(&vmp->region, (uintptr_t)addr, (uint32_t)npages,
 			sizeof(struct vmem));
 	extents_init(&vmp->extents, &vmp->region, &vmp->backing);
-	for (unsigned c = 0; c < SC_NCLASSES; c++)
-		bin_init(&vmp->bins[c], c, vmp->xfer[c]);
-	vm_lock_init(&vmp->tc_lock);
 	vmp->cache_key = cache_key(vmp);
 	vmp->stag_key = ~vmp->cache_key;
+	for (unsigned c = 0; c < SC_NCLASSES; c++)
+		bin_init(&vmp->bins[c], c, vmp->xfer[c], vmp->stag_key);
+	vm_lock_init(&vmp->tc_lock);
+	/* no thread has a cache yet (one copy: cheaper than a loop of
+	 * stores under the sanitizers, which see it as one write) */
+	memcpy(vmp->tcaches, tc_none_slots, sizeof(vmp->tcaches));
 	vmp->magic = VMEM_MAGIC;
 	vm_log(3, "pool %p: %zu bytes, data from page %u", (void *)vmp, size,
 			vmp->region.data_first);

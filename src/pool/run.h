@@ -14,15 +14,15 @@
  *   - runs[p].kind != RUN_NONE  <=>  a run starts at page p
  *   - the runs tile [data_first, npages): p + runs[p].npages is the next run
  *   - no two RUN_FREE runs are neighbours (freeing coalesces at once)
- *   - slab: nfree == popcount(bitmap) <= nobjs; nobjs, size and recip
- *           equal those of its class, page its own index (copied so the
- *           fast paths need not look them up);
+ *   - slab: nfree == popcount(bitmap) <= nobjs; nobjs and divc equal
+ *           those of its class, page its own index (copied so the fast
+ *           paths need not look them up);
  *           nfree > 0  <=>  the slab is on its bin's list (in_list)
  *
  *   0        4     5     6       8        12       16
  *   | npages | kind | cls | nfree | link a | link b |
- *   16        17    18      20     24      28      32            64
- *   | in_list | pad | nobjs | size | recip | page | bitmap 4 x 64 |
+ *   16        17    18      20     24     32            64
+ *   | in_list | pad | nobjs | page | divc | bitmap 4 x 64 |
  *     links: RUN_FREE: tree.left/right; RUN_SLAB: list.prev/next
  *     (page numbers; 0 means none, page 0 always holds the pool header)
  */
@@ -60,9 +60,8 @@ typedef struct run_s {
 	uint8_t in_list;	/* RUN_SLAB: on its bin's list */
 	uint8_t pad;
 	uint16_t nobjs;		/* RUN_SLAB: objects (copy of the class's) */
-	uint32_t size;		/* RUN_SLAB: object size (copy) */
-	uint32_t recip;		/* RUN_SLAB: ceil(2^32 / size) (copy) */
 	uint32_t page;		/* RUN_SLAB: its own first page (copy) */
+	uint64_t divc;		/* RUN_SLAB: ceil(2^64 / size) (copy) */
 	uint64_t bitmap[SLAB_MAX_OBJS / 64];	/* RUN_SLAB: bit set = free */
 } run_t;
 

@@ -44,8 +44,8 @@ count_cached(VMEM *vmp, struct snapshot *s)
 	pool_caches_freeze(vmp);
 	s->ncaches = vmp->ncaches;
 	for (uint32_t i = 1; i <= vmp->tc_top; i++) {
-		tcache_t *tc = atomic_load_explicit(&vmp->tcaches[i],
-				memory_order_relaxed);
+		tcache_t *tc = tc_real(atomic_load_explicit(&vmp->tcaches[i],
+				memory_order_relaxed));
 		if (tc == NULL)
 			continue;
 		s->cached_large += tc->large_bytes;

@@ -80,7 +80,8 @@ release_index(uint32_t idx)
 static tcache_t *
 cache_at(VMEM *vmp, uint32_t idx)
 {
-	return atomic_load_explicit(&vmp->tcaches[idx], memory_order_acquire);
+	return tc_real(atomic_load_explicit(&vmp->tcaches[idx],
+			memory_order_acquire));
 }
 
 static run_t *
@@ -186,7 +187,8 @@ drop_cache_locked(VMEM *vmp, uint32_t idx)
 	if (tc == NULL)
 		return;
 	tcache_flush_all(tc, vmp->bins, &vmp->region, &vmp->extents);
-	atomic_store_explicit(&vmp->tcaches[idx], NULL, memory_order_relaxed);
+	atomic_store_explicit(&vmp->tcaches[idx], &tc_none,
+			memory_order_relaxed);
 	vmp->ncaches--;
 	extents_free(&vmp->extents, &vmp->region, cache_run(vmp, tc));
 }

@@ -36,7 +36,7 @@ struct vmem {
 	uint32_t tc_top;		/* highest index that had a cache */
 	uint32_t ncaches;		/* caches now */
 	uint64_t cache_key;		/* random: marks cached large runs */
-	uint64_t stag_key;		/* ~cache_key: tags cached small objects */
+	uint64_t stag_key;		/* ~cache_key: tags free small objects */
 	_Atomic(tcache_t *) tcaches[TC_MAX_THREADS + 1];	/* by thread */
 	/* the bins' transfer stacks: last, and not cleared at creation (a
 	 * bin's nxfer says what is there), so a class's stays untouched
@@ -63,9 +63,10 @@ void registry_foreach(void (*fn)(VMEM *vmp));
 void registry_keep(bool (*keep)(VMEM *vmp));
 
 /* ---- thread.c: thread caches ------------------------------------------- */
-/* this thread's index (0: none yet); tcaches[0] is always NULL */
+/* this thread's index (0: none yet); tcaches[0] is always tc_none */
 extern VM_TLS uint32_t vm_tindex;
-/* this thread's cache of vmp, or NULL (none yet, or it cannot have one) */
+/* this thread's cache of vmp, or tc_none (none yet, or it cannot have
+ * one): the fast paths' way in */
 static inline tcache_t *
 thread_cache(VMEM *vmp)
 {

@@ -19,7 +19,7 @@
 #include "slab/slab.h"
 
 void
-bin_init(bin_t *bin, unsigned cls, void **xfer)
+bin_init(bin_t *bin, unsigned cls, void **xfer, uint64_t tag_key)
 {
 	vm_lock_init(&bin->lock);
 	bin->head = bin->tail = 0;
@@ -30,6 +30,8 @@ bin_init(bin_t *bin, unsigned cls, void **xfer)
 	bin->nslabs_made = 0;
 	bin->nxfer = 0;
 	bin->xfer = xfer;
+	bin->tag_key = tag_key;
+	bin->cls = cls;
 	unsigned cap = BIN_XFER_BYTES / sc_table[cls].size;
 	bin->xfer_cap = cap < 2 ? 2 : cap > BIN_XFER_MAX ? BIN_XFER_MAX : cap;
 }
@@ -98,7 +100,7 @@ add_slab(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
 	}
 	if (run == NULL)
 		return false;
-	slab_init(rg, run, cls);
+	slab_init(rg, run, cls, bin->tag_key);
 	list_push_tail(bin, rg, run);
 	bin->nslabs++;
 	bin->nempty++;
@@ -222,6 +224,24 @@ bin_free_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
 	unsigned refused = free_batch_locked(bin, cls, rg, ex, objs, n);
 	vm_unlock(&bin->lock);
 	return refused;
+}
+
+bool
+bin_free(bin_t *bin, run_t *run, void *ptr, region_t *rg, extents_t *ex)
+{
+	unsigned idx;
+	vm_lock(&bin->lock);
+	/* tagged before it is free (then it may be handed out at once, or
+	 * its slab given back), and only if it is in use: a double free
+	 * must not write into an object another thread now holds */
+	bool live = run->kind == RUN_SLAB && run->cls == bin->cls &&
+			slab_index(rg, run, ptr, &idx) && !slab_obj_is_free(run, idx);
+	if (live) {
+		slab_tag_set(bin->tag_key, ptr);
+		free_batch_locked(bin, bin->cls, rg, ex, &ptr, 1);
+	}
+	vm_unlock(&bin->lock);
+	return live;
 }
 
 unsigned

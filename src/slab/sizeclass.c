@@ -53,8 +53,7 @@ fill_table(void)
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
 		sc_info_t *sc = &sc_table[c];
 		sc->size = (uint32_t)sc_class_size(c);
-		sc->recip = (uint32_t)(((uint64_t)1 << 32) / sc->size +
-				(((uint64_t)1 << 32) % sc->size != 0));
+		sc->divc = UINT64_MAX / sc->size + 1;	/* ceil(2^64 / size) */
 		choose_slab(sc);
 	}
 	for (size_t i = 0; i < VM_ARRAY_LEN(sc_lookup); i++)

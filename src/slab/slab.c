@@ -3,19 +3,19 @@
  *
  * Owns run_t.bitmap and run_t.nfree of RUN_SLAB runs (the per-object
  * operations are inline in slab.h). Invariant: nfree == popcount(bitmap),
- * and no bit at or above nobjs is set.
+ * and no bit at or above nobjs is set. A new slab's objects are all free,
+ * so all tagged (slab.h).
  */
 #include "slab/slab.h"
 
 void
-slab_init(const region_t *rg, run_t *run, unsigned cls)
+slab_init(const region_t *rg, run_t *run, unsigned cls, uint64_t key)
 {
 	const sc_info_t *sc = &sc_table[cls];
 	unsigned nobjs = slab_nobjs(cls, run->npages);
 	run->cls = (uint8_t)cls;
 	run->nobjs = (uint16_t)nobjs;
-	run->size = sc->size;
-	run->recip = sc->recip;
+	run->divc = sc->divc;
 	run->page = region_run_page(rg, run);
 	run->nfree = (uint16_t)nobjs;
 	run->in_list = 0;
@@ -30,4 +30,7 @@ slab_init(const region_t *rg, run_t *run, unsigned cls)
 		else
 			slab_bitmap_store(run, w, 0);
 	}
+	char *obj = region_addr(rg, run->page);
+	for (unsigned i = 0; i < nobjs; i++, obj += sc->size)
+		slab_tag_set(key, obj);
 }

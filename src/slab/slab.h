@@ -9,9 +9,15 @@
  *
  * A slab (slab.c) is a RUN_SLAB run of a few pages cut into objects of one
  * class (shorter than the class's usual slab when the pool is nearly
- * full); its run record holds a bitmap, one bit per object (set = free), so
- * object memory holds no allocator data, a double free is caught, and a
- * pointer into the middle of an object is refused.
+ * full); its run record holds a bitmap, one bit per object (set = free),
+ * so a double free is caught when the object comes back to its slab, and
+ * a pointer into the middle of an object is refused.
+ * Every free object carries a tag in its second word (slab_tag, below),
+ * wherever it is: in its slab (written when the slab is made, or by a free
+ * that bypasses the caches), in a thread's cache or on a transfer stack
+ * (written by free). malloc clears it when it hands the object out. So
+ * free's fast path tells a double free from a free of a live object by
+ * the tag alone, without the bitmap.
  *
  * A bin (bin.c) holds the slabs of one class of one pool: the slabs that
  * have free objects are on a doubly linked list, fuller ones first, at most
@@ -21,7 +27,7 @@
  * to the next refill as they are, without a trip through their slabs'
  * bitmaps (a thread that frees what another allocated feeds the other's
  * refills this way). They count as in use in their slabs, as cached
- * objects do, and carry the cache tag (tcache.h).
+ * objects do, and carry the tag of free objects.
  * Thread safety: each bin has its own lock; bin_* functions take it, and
  * hold it while they take a slab from, or give one to, the extent manager.
  */
@@ -33,9 +39,16 @@
 #define SC_NCLASSES	64
 #define SC_SMALL_MAX	((size_t)16384)
 
+/*
+ * divc turns a byte offset n < 2^32 into an object index and tells
+ * whether an object starts there with one 64 x 64 -> 128-bit multiply
+ * (Lemire, Kaser and Kurz, "Faster remainder by direct computation",
+ * 2019): n / size is the product's high half, and size divides n exactly
+ * when its low half is below divc.
+ */
 typedef struct sc_info_s {
+	uint64_t divc;		/* ceil(2^64 / size) */
 	uint32_t size;		/* object size */
-	uint32_t recip;		/* ceil(2^32 / size): offset -> index */
 	uint16_t nobjs;		/* objects per slab */
 	uint16_t npages;	/* pages per slab */
 } sc_info_t;
@@ -75,9 +88,44 @@ sc_class_size(unsigned cls)
 	return (size_t)((cls - 8) % 8 + 9) << ((cls - 8) / 8 + 4);
 }
 
+/*
+ * The tag of a free small object: key ^ its address, in its second word
+ * (every class is at least 16 bytes), key being the pool's stag_key
+ * (~cache_key, so a tag never equals a cached large run's mark). A free
+ * that finds it has met a double free (of an object in a slab, in any
+ * thread's cache, however deep, or on a transfer stack), or a program that
+ * stored that very value: the slow path settles which, by the bitmap and
+ * a look through the caches. A free object whose tag the program
+ * overwrote (a write after free) and then freed again is not caught.
+ */
+static inline uint64_t
+slab_tag(uint64_t key, const void *addr)
+{
+	return key ^ (uint64_t)(uintptr_t)addr;
+}
+
+static inline bool
+slab_tagged(uint64_t key, const void *addr)
+{
+	return ((const uint64_t *)addr)[1] == slab_tag(key, addr);
+}
+
+static inline void
+slab_tag_set(uint64_t key, void *addr)
+{
+	((uint64_t *)addr)[1] = slab_tag(key, addr);
+}
+
+static inline void
+slab_tag_clear(void *addr)
+{
+	((uint64_t *)addr)[1] = 0;
+}
+
 /* ---- slab.c: one slab, caller holds its bin's lock -------------------- */
-/* sets up run (its npages set) as an empty slab of class cls */
-void slab_init(const region_t *rg, run_t *run, unsigned cls);
+/* sets up run (its npages set) as an empty slab of class cls, its objects
+ * tagged free with key */
+void slab_init(const region_t *rg, run_t *run, unsigned cls, uint64_t key);
 
 /* the objects a slab of class cls and npages pages holds: the class's
  * count, or fewer in a short slab made when the pool is nearly full */
@@ -125,7 +173,7 @@ static inline unsigned
 slab_take_batch(run_t *run, uintptr_t base, void **out, unsigned n)
 {
 	unsigned got = 0;
-	size_t size = run->size;
+	size_t size = sc_table[run->cls].size;
 	for (unsigned w = 0; w < SLAB_MAX_OBJS / 64 && got < n; w++) {
 		uint64_t bits = run->bitmap[w];
 		if (bits == 0)
@@ -168,19 +216,20 @@ slab_start(const region_t *rg, const run_t *run)
 static inline bool
 slab_index_in(const run_t *run, uint64_t off, unsigned *idx)
 {
-	uint64_t i = (off * run->recip) >> 32;
-	if (vm_unlikely(i * run->size != off))
+	unsigned __int128 prod = (unsigned __int128)run->divc * off;
+	if (vm_unlikely((uint64_t)prod >= run->divc))
 		return false;
-	*idx = (unsigned)i;
+	*idx = (unsigned)(prod >> 64);
 	return true;
 }
 
-/* the same for byte off of the region, inside the slab's pages */
+/* true if an object starts at byte off of the region, inside the slab's
+ * pages (free's fast path, which needs no index) */
 static inline bool
-slab_index_of(const run_t *run, uint64_t off, unsigned *idx)
+slab_starts_object(const run_t *run, uint64_t off)
 {
-	return slab_index_in(run, off - ((uint64_t)run->page << VM_PAGE_SHIFT),
-			idx);
+	off -= (uint64_t)run->page << VM_PAGE_SHIFT;
+	return off * run->divc < run->divc;
 }
 
 /* the same for any offset from the slab's start */
@@ -201,7 +250,8 @@ slab_index(const region_t *rg, const run_t *run, const void *ptr,
 static inline void *
 slab_obj(const region_t *rg, const run_t *run, unsigned idx)
 {
-	return (void *)(slab_start(rg, run) + (size_t)idx * run->size);
+	return (void *)(slab_start(rg, run) + (size_t)idx *
+			sc_table[run->cls].size);
 }
 
 static inline bool
@@ -238,6 +288,8 @@ typedef struct bin_s {
 	void **xfer;		/* the stack: xfer[0 .. nxfer), room for
 				 * BIN_XFER_MAX (kept out of the bin, so an
 				 * unused one is never touched) */
+	uint64_t tag_key;	/* the pool's stag_key: tags free objects */
+	uint32_t cls;		/* the class */
 } __attribute__((aligned(64))) bin_t;
 
 static inline uint64_t
@@ -246,8 +298,9 @@ bin_curobjs(const bin_t *bin)
 	return bin->nmalloc - bin->nfree;
 }
 
-/* an empty bin of class cls; xfer: room for its transfer stack */
-void bin_init(bin_t *bin, unsigned cls, void **xfer);
+/* an empty bin of class cls; xfer: room for its transfer stack; its free
+ * objects are tagged with tag_key */
+void bin_init(bin_t *bin, unsigned cls, void **xfer, uint64_t tag_key);
 
 /*
  * Up to n objects of class cls into out (one lock for all); returns how
@@ -284,13 +337,10 @@ bin_malloc(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
 	return bin_malloc_batch(bin, cls, rg, ex, &p, 1) == 1 ? p : NULL;
 }
 
-/* frees ptr, an object of the slab run; false, with nothing changed, if it
- * is not the start of an object in use (a double free) */
-static inline bool
-bin_free(bin_t *bin, run_t *run, void *ptr, region_t *rg, extents_t *ex)
-{
-	return bin_free_batch(bin, run->cls, rg, ex, &ptr, 1) == 0;
-}
+/* frees ptr, an object of the slab run, and tags it (the paths without a
+ * thread cache); false, with nothing changed, if it is not the start of an
+ * object in use (a double free) */
+bool bin_free(bin_t *bin, run_t *run, void *ptr, region_t *rg, extents_t *ex);
 
 /* true if ptr is an object of the slab run that is in use */
 bool bin_owns(bin_t *bin, run_t *run, const void *ptr, const region_t *rg);

@@ -13,6 +13,11 @@
 
 #include "slab/tcache.h"
 
+tcache_t tc_none;
+tcache_t *const tc_none_slots[TC_MAX_THREADS + 1] = {
+	[0 ... TC_MAX_THREADS] = &tc_none
+};
+
 /* about 32 KiB of objects per class, between 4 and 64 of them */
 unsigned
 tcache_cap(unsigned cls)
@@ -78,8 +83,8 @@ caches_hold(_Atomic(tcache_t *) *tcs, uint32_t top, bool large, unsigned k,
 		const void *addr)
 {
 	for (uint32_t i = 1; i <= top; i++) {
-		const tcache_t *tc = atomic_load_explicit(&tcs[i],
-				memory_order_relaxed);
+		const tcache_t *tc = tc_real(atomic_load_explicit(&tcs[i],
+				memory_order_relaxed));
 		if (tc == NULL)
 			continue;
 		const tc_bin_t *b = large ? &tc->lbins[k] : &tc->bins[k];

@@ -25,8 +25,8 @@
  * ThreadSanitizer, which cannot see membarrier, both sides use sequentially
  * consistent atomics instead.
  * Invariant: a cached object is an object of its class whose slab bit says
- * "in use", and is in no other cache and no other slot. One that free put
- * there carries a tag (tc_stag, below), so a second free of it is caught
+ * "in use", and is in no other cache and no other slot; it carries the
+ * tag of free objects (slab_tag, slab.h), so a second free of it is caught
  * wherever it is cached.
  */
 #ifndef VM_TCACHE_H
@@ -112,6 +112,25 @@ typedef struct tcache_s {
 	void *slots[];
 } tcache_t;
 
+/*
+ * The cache of a thread that has none in a pool (a pool's tcaches[] holds
+ * it where a thread has no cache, so that the fast paths need no NULL
+ * test): every stack is empty and has no room, so malloc and free find
+ * nothing to take and no room to give and go to their slow paths, which
+ * make the thread a cache. Never registered, so never stolen; in_op is
+ * written by every thread that enters it (atomically), nothing else is.
+ */
+extern tcache_t tc_none;
+/* TC_MAX_THREADS + 1 pointers to tc_none: a pool's tcaches[] at creation */
+extern tcache_t *const tc_none_slots[TC_MAX_THREADS + 1];
+
+/* tc, or NULL if it is tc_none */
+static inline tcache_t *
+tc_real(tcache_t *tc)
+{
+	return tc != &tc_none ? tc : NULL;
+}
+
 /* the capacity of class cls's stack */
 unsigned tcache_cap(unsigned cls);
 /* bytes a tcache needs */
@@ -180,41 +199,6 @@ static inline bool
 tc_lmarked(uint64_t key, const void *addr)
 {
 	return *(const uint64_t *)addr == tc_lmark(key, addr);
-}
-
-/*
- * A small object that free puts in a cache gets a tag in its second word
- * (every class is at least 16 bytes): tc_stag(skey, address), skey being
- * the pool's stag_key (~cache_key, so a tag never equals a large run's
- * mark); malloc clears it when it hands the object out. A free that finds
- * the tag may be a double free, of an object in any thread's cache,
- * however deep, or on its way back to its slab; or the program stored
- * that very value (or the object came from a slab without going through
- * malloc's fast path and kept an old tag): the slow path settles it by
- * looking in the caches.
- */
-static inline uint64_t
-tc_stag(uint64_t skey, const void *addr)
-{
-	return skey ^ (uint64_t)(uintptr_t)addr;
-}
-
-static inline bool
-tc_stagged(uint64_t key, const void *addr)
-{
-	return ((const uint64_t *)addr)[1] == tc_stag(key, addr);
-}
-
-static inline void
-tc_stag_set(uint64_t key, void *addr)
-{
-	((uint64_t *)addr)[1] = tc_stag(key, addr);
-}
-
-static inline void
-tc_stag_clear(void *addr)
-{
-	((uint64_t *)addr)[1] = 0;
 }
 
 /* true if some cache of tcs[1..top] holds the small object addr of class

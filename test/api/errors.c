@@ -266,6 +266,33 @@ START_TEST(test_double_free_large)
 }
 END_TEST
 
+/*
+ * A free of an object its slab never handed out: the first object of a
+ * new slab is p, the cache took the first half-capacity of objects (32,
+ * or 16 of 1 KiB), so the one k objects further is still in the slab.
+ * Refused by its tag (every free object has one, written when the slab is
+ * made), never cached and then handed out twice.
+ */
+START_TEST(test_free_never_allocated)
+{
+	size_t sizes[] = { 16, 48, 1024 };
+	size_t ks[] = { 40, 40, 20 };
+	for (size_t i = 0; i < 3; i++) {
+		void *p = vmem_malloc(Vmp, sizes[i]);
+		ck_assert_ptr_nonnull(p);
+		ck_assert_uint_eq(vmem_malloc_usable_size(Vmp, p), sizes[i]);
+		char *q = (char *)p + ks[i] * sizes[i];
+		prime_errormsg();
+		vmem_free(Vmp, q);
+		assert_new_errormsg("free of an object never handed out");
+		ck_assert_int_eq(vmem_check(Vmp), 1);
+		assert_none_handed_out_twice(sizes[i], 300, p);
+		vmem_free(Vmp, p);
+		ck_assert_int_eq(vmem_check(Vmp), 1);
+	}
+}
+END_TEST
+
 /* realloc of an object just freed (on top of the thread's cache) or
  * given back to its slab: EINVAL, nothing handed out twice */
 START_TEST(test_realloc_freed)
@@ -376,6 +403,7 @@ main(void)
 	tcase_add_test(tc, test_double_free_deep);
 	tcase_add_test(tc, test_free_interior);
 	tcase_add_test(tc, test_realloc_freed);
+	tcase_add_test(tc, test_free_never_allocated);
 	tc = tu_tcase(s, "failing", TU_TIMEOUT);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_usable_size_foreign);

@@ -62,17 +62,25 @@ START_TEST(test_slab_geometry)
 }
 END_TEST
 
-/* the multiply-shift that turns an offset into an object index is exact
- * for every offset of every slab */
+/* the multiply that turns an offset into an object index, and tells
+ * whether an object starts there, is exact for every offset of every
+ * slab, up to the longest a slab can be */
 START_TEST(test_reciprocal_exact)
 {
 	sc_init();
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
 		const sc_info_t *sc = &sc_table[c];
-		uint64_t bytes = (uint64_t)sc->npages * VM_PAGE;
-		for (uint64_t off = 0; off < bytes; off++) {
-			uint64_t i = (off * sc->recip) >> 32;
-			ck_assert_uint_eq(i, off / sc->size);
+		ck_assert_uint_le(sc->npages, 32);
+		run_t run = { .npages = sc->npages, .kind = RUN_SLAB,
+				.cls = (uint8_t)c, .page = 3, .divc = sc->divc };
+		for (uint64_t off = 0; off < 32 * VM_PAGE; off++) {
+			unsigned idx = ~0u;
+			bool starts = off % sc->size == 0;
+			ck_assert_int_eq(slab_index_in(&run, off, &idx), starts);
+			if (starts)
+				ck_assert_uint_eq(idx, off / sc->size);
+			ck_assert_int_eq(slab_starts_object(&run,
+					off + 3 * VM_PAGE), starts);
 		}
 	}
 }

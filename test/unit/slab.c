@@ -14,7 +14,7 @@ START_TEST(test_slab_take_put)
 		run_t *run = extents_alloc(&b.ex, &b.rg, sc->npages, VM_PAGE,
 				RUN_SLAB);
 		ck_assert_ptr_nonnull(run);
-		slab_init(&b.rg, run, c);
+		slab_init(&b.rg, run, c, 0x5a5a);
 		ck_assert_uint_eq(run->nfree, sc->nobjs);
 		unsigned seen = 0;
 		for (unsigned i = 0; i < sc->nobjs; i++) {
@@ -49,7 +49,7 @@ START_TEST(test_slab_index_tail)
 	unsigned c = sc_class(3000);
 	const sc_info_t *sc = &sc_table[c];
 	run_t *run = extents_alloc(&b.ex, &b.rg, sc->npages, VM_PAGE, RUN_SLAB);
-	slab_init(&b.rg, run, c);
+	slab_init(&b.rg, run, c, 0x5a5a);
 	unsigned idx;
 	char *base = region_addr(&b.rg, bare_page(&b, run));
 	ck_assert(!slab_index(&b.rg, run, base + (size_t)sc->nobjs * sc->size,
@@ -82,7 +82,7 @@ START_TEST(test_slab_take_batch)
 	const sc_info_t *sc = &sc_table[c];
 	ck_assert_uint_eq(sc->nobjs, SLAB_MAX_OBJS);
 	run_t *run = extents_alloc(&b.ex, &b.rg, sc->npages, VM_PAGE, RUN_SLAB);
-	slab_init(&b.rg, run, c);
+	slab_init(&b.rg, run, c, 0x5a5a);
 	uintptr_t base = (uintptr_t)region_addr(&b.rg, bare_page(&b, run));
 	/* free only objects 3, 64 and 200 .. 255 of a full slab */
 	for (unsigned i = 0; i < sc->nobjs; i++)
@@ -124,7 +124,7 @@ bin_setup(struct bare *b, uint32_t pages, bin_t *bin, void **xfer,
 {
 	bare_init(b, pages);
 	unsigned c = sc_class(size);
-	bin_init(bin, c, xfer);
+	bin_init(bin, c, xfer, 0x5a5a);
 	return c;
 }
 

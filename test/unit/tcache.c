@@ -36,7 +36,7 @@ cached_objects(VMEM *vmp)
 	uint64_t n = 0;
 	pool_caches_freeze(vmp);
 	for (uint32_t i = 1; i <= vmp->tc_top; i++) {
-		tcache_t *tc = atomic_load(&vmp->tcaches[i]);
+		tcache_t *tc = tc_real(atomic_load(&vmp->tcaches[i]));
 		for (unsigned c = 0; tc != NULL && c < SC_NCLASSES; c++)
 			n += tc->bins[c].count;
 	}
@@ -78,7 +78,7 @@ START_TEST(test_thread_exit_returns_cache)
 	ck_assert_uint_ne((uintptr_t)idx, 0);
 	/* the cache is gone and its objects are back in their slabs, but
 	 * for those its flushes left on the bins' transfer stacks */
-	ck_assert_ptr_null(atomic_load(&vmp->tcaches[(uintptr_t)idx]));
+	ck_assert_ptr_eq(atomic_load(&vmp->tcaches[(uintptr_t)idx]), &tc_none);
 	ck_assert_uint_eq(vmp->ncaches, 0);
 	uint64_t parked = 0;
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
@@ -226,7 +226,7 @@ START_TEST(test_check_verifies_caches)
 	void *a = vmem_malloc(vmp, 100), *b = vmem_malloc(vmp, 100);
 	vmem_free(vmp, a);
 	ck_assert_int_eq(vmem_check(vmp), 1);
-	tcache_t *tc = atomic_load(&vmp->tcaches[vm_tindex]);
+	tcache_t *tc = tc_real(atomic_load(&vmp->tcaches[vm_tindex]));
 	ck_assert_ptr_nonnull(tc);
 	tc_bin_t *bin = &tc->bins[sc_class(100)];
 	ck_assert_uint_ge(bin->count, 1);
@@ -291,7 +291,7 @@ START_TEST(test_transfer_stack)
 	unsigned idx;
 	ck_assert(slab_index(&vmp->region, run, parked, &idx));
 	ck_assert(!slab_obj_is_free(run, idx));
-	ck_assert(tc_stagged(vmp->stag_key, parked));
+	ck_assert(slab_tagged(vmp->stag_key, parked));
 	/* freeing it again is refused, and it stays parked once */
 	unsigned before = bin->nxfer;
 	vmem_free(vmp, parked);
@@ -312,7 +312,7 @@ START_TEST(test_transfer_stack)
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	/* a parked object also in a cache: vmem_check finds it twice */
 	void *one = vmem_malloc(vmp, 48);	/* room in this cache */
-	tcache_t *tc = atomic_load(&vmp->tcaches[vm_tindex]);
+	tcache_t *tc = tc_real(atomic_load(&vmp->tcaches[vm_tindex]));
 	tc_bin_t *b = &tc->bins[c];
 	ck_assert_uint_lt(b->count, b->cap);
 	b->objs[b->count++] = bin->xfer[0];
@@ -331,7 +331,7 @@ START_TEST(test_free_of_a_cache_refused)
 {
 	VMEM *vmp = region_pool(64 * TU_MIB);
 	void *a = vmem_malloc(vmp, 100);
-	tcache_t *tc = atomic_load(&vmp->tcaches[vm_tindex]);
+	tcache_t *tc = tc_real(atomic_load(&vmp->tcaches[vm_tindex]));
 	ck_assert_ptr_nonnull(tc);
 	run_t *run = region_lookup(&vmp->region,
 			region_page(&vmp->region, tc));
