@@ -261,7 +261,7 @@ pool_free_full(VMEM *vmp, tcache_t *tc, unsigned cls, void *ptr)
 	unsigned refused = tcache_flush(tc, cls, b->cap / 2, &vmp->bins[cls],
 			&vmp->region, &vmp->extents);
 	slab_tag_set(vmp->stag_key, ptr);
-	b->objs[b->count++] = ptr;
+	*b->top++ = ptr;
 	tc_exit(tc);
 	if (refused != 0)
 		vm_err("%u objects of %u bytes were freed twice", refused,
@@ -283,11 +283,11 @@ cache_free(VMEM *vmp, run_t *run, unsigned idx, void *ptr)
 				ptr, (void *)vmp);
 		return true;
 	}
-	if (b->count == b->cap) {
+	if (b->top == b->end) {
 		pool_free_full(vmp, tc, cls, ptr);
 		return true;
 	}
-	b->objs[b->count++] = ptr;
+	*b->top++ = ptr;
 	slab_tag_set(vmp->stag_key, ptr);
 	tc_exit(tc);
 	return true;

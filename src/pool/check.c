@@ -275,6 +275,14 @@ check_cached(struct walk *w, void *obj, unsigned cls, bool mark, bool restore)
 /* a large run's cls while check_cached_runs has seen it in a cache */
 #define RUN_CLS_SEEN	0xfe
 
+/* a stack of cap slots whose top lies within it */
+static bool
+stack_sane(const tc_bin_t *b, uint32_t cap)
+{
+	return b->cap == cap && b->end == b->objs + cap &&
+			tc_count(b) <= cap && b->top >= b->objs;
+}
+
 /*
  * The large runs a cache holds: each a large run of its bucket carrying
  * the mark, and in no other cache (a run seen once has its cls set to
@@ -287,10 +295,11 @@ check_cached_runs(struct walk *w, const tcache_t *tc, uint64_t *count)
 	uint64_t bytes = 0;
 	for (unsigned k = 0; k < TC_LBUCKETS; k++) {
 		const tc_bin_t *b = &tc->lbins[k];
-		if (b->count > b->cap)
-			return corrupt("cache %u, large bucket %u: %u of %u runs",
-					tc->index, k, b->count, b->cap);
-		for (uint32_t i = 0; i < b->count; i++) {
+		if (!stack_sane(b, tcache_lcap(k)))
+			return corrupt("cache %u, large bucket %u: %llu of %u runs",
+					tc->index, k,
+					(unsigned long long)tc_count(b), b->cap);
+		for (uint32_t i = 0; i < tc_count(b); i++) {
 			const void *a = tc_lslot_addr(b->objs[i]);
 			run_t *run = region_has_data(rg, a) ?
 					region_lookup(rg, region_page(rg, a)) : NULL;
@@ -310,7 +319,7 @@ check_cached_runs(struct walk *w, const tcache_t *tc, uint64_t *count)
 			run->cls = RUN_CLS_SEEN;
 			bytes += (uint64_t)run->npages << VM_PAGE_SHIFT;
 		}
-		*count += b->count;
+		*count += tc_count(b);
 	}
 	if (bytes != tc->large_bytes || bytes > tc->large_budget)
 		return corrupt("cache %u: large runs of %llu bytes, counted %llu, "
@@ -327,7 +336,7 @@ unsee_cached_runs(struct walk *w, const tcache_t *tc)
 	const region_t *rg = &w->vmp->region;
 	for (unsigned k = 0; k < TC_LBUCKETS; k++) {
 		const tc_bin_t *b = &tc->lbins[k];
-		for (uint32_t i = 0; i < b->count && i < b->cap; i++) {
+		for (uint32_t i = 0; i < tc_count(b) && i < b->cap; i++) {
 			const void *a = tc_lslot_addr(b->objs[i]);
 			run_t *run = region_has_data(rg, a) ?
 					region_lookup(rg, region_page(rg, a)) : NULL;
@@ -385,14 +394,15 @@ check_caches(struct walk *w)
 				unsee_cached_runs(w, tc);
 			for (unsigned c = 0; c < SC_NCLASSES; c++) {
 				tc_bin_t *b = &tc->bins[c];
-				if (pass == 0 && ok && (b->count > b->cap ||
-						b->cap != tcache_cap(c) ||
-						tc->index != i)) {
+				uint64_t count = tc_count(b);
+				if (pass == 0 && ok && (!stack_sane(b,
+						tcache_cap(c)) || tc->index != i)) {
 					ok = corrupt("cache of thread %u, class %u: "
-							"%u of %u objects", i, c,
-							b->count, b->cap);
+							"%llu of %u objects", i, c,
+							(unsigned long long)count,
+							b->cap);
 				}
-				uint32_t n = b->count <= b->cap ? b->count :
+				uint32_t n = count <= b->cap ? (uint32_t)count :
 						b->cap + 1;
 				if ((pass == 1 || ok) && !visit_cached(w, b->objs,
 						n, c, pass, &seen, todo))

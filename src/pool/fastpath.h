@@ -47,6 +47,10 @@ vm_prefetch_write(const void *p)
 #endif
 }
 
+/* makes the compiler hold p's value in a register from here on, where it
+ * would otherwise recompute it for each use in another address mode */
+#define vm_materialize(p)	__asm__("" : "+r"(p))
+
 /* pops from this thread's cache; the rest goes to pool_malloc_slow */
 VM_INLINE void *
 pool_malloc(VMEM *vmp, size_t size)
@@ -61,12 +65,13 @@ pool_malloc(VMEM *vmp, size_t size)
 	if (vm_log_level() < 4) {
 		tcache_t *tc = thread_cache(vmp);	/* or tc_none */
 		tc_bin_t *b = &tc->bins[cls];
+		vm_materialize(b);
 		tc_enter(tc);
-		uint32_t n;
+		void **top;
 		if (vm_likely(!tc_stolen(tc)) &&
-				vm_likely((n = b->count) != 0)) {
-			b->count = n - 1;
-			void *p = b->objs[n - 1];
+				vm_likely((top = b->top) != b->objs)) {
+			void *p = top[-1];
+			b->top = top - 1;
 			tc_exit(tc);
 			slab_tag_clear(p);
 			return p;
@@ -138,15 +143,15 @@ pool_free_fast(VMEM *vmp, void *ptr)
 		return false;	/* freed twice? the slow path looks */
 	tc_enter(tc);
 	if (vm_likely(!tc_stolen(tc))) {
-		uint32_t n = b->count;
-		if (vm_unlikely(n == b->cap)) {
+		void **top = b->top;
+		if (vm_unlikely(top == b->end)) {
 			pool_free_full(vmp, tc, run->cls, ptr);
 			return true;
 		}
 		/* tagged while no stealer can hand it out */
 		slab_tag_set(key, ptr);
-		b->objs[n] = ptr;
-		b->count = n + 1;
+		*top = ptr;
+		b->top = top + 1;
 		tc_exit(tc);
 		return true;
 	}

@@ -2,14 +2,23 @@
  * pagemap.c -- the radix-tree page map (see pagemap.h).
  *
  * Owns: the root array and the leaf area inside the region, and the shared
- * empty leaf in static storage. Invariant: root[i] is either the empty leaf
- * or leaves + i * PAGEMAP_LEAF_ENTRIES, and the empty leaf is never written.
+ * empty leaf in static storage. Invariant: root[i] + i * PAGEMAP_LEAF_ENTRIES
+ * entries (its bias undone, root_leaf) is either the empty leaf or
+ * leaves + i * PAGEMAP_LEAF_ENTRIES, and the empty leaf is never written.
  */
 #include <string.h>
 
 #include "pool/pagemap.h"
 
 pagemap_entry_t pagemap_empty_leaf[PAGEMAP_LEAF_ENTRIES];
+
+/* the bias of root slot i: the bytes of the entries of i's leaf's pages
+ * that come before it */
+static uintptr_t
+root_bias(uint32_t i)
+{
+	return (uintptr_t)i * PAGEMAP_LEAF_ENTRIES * sizeof(pagemap_entry_t);
+}
 
 static uint32_t
 root_slots(uint32_t npages)
@@ -38,7 +47,8 @@ pagemap_init(pagemap_t *pm, void *root, void *leaves, uint32_t npages)
 	pm->nroot = root_slots(npages);
 	pm->nleaves_used = 0;
 	for (uint32_t i = 0; i < pm->nroot; i++)
-		atomic_init(&pm->root[i], pagemap_empty_leaf);
+		atomic_init(&pm->root[i],
+				(uintptr_t)pagemap_empty_leaf - root_bias(i));
 }
 
 void
@@ -46,15 +56,16 @@ pagemap_set(pagemap_t *pm, uint32_t page, uint64_t entry)
 {
 	uint32_t i = page >> PAGEMAP_LEAF_BITS;
 	vm_assert_internal(i < pm->nroot);
-	pagemap_entry_t *leaf = atomic_load_explicit(&pm->root[i],
-			memory_order_relaxed);
+	pagemap_entry_t *leaf = (pagemap_entry_t *)(atomic_load_explicit(
+			&pm->root[i], memory_order_relaxed) + root_bias(i));
 	if (vm_unlikely(leaf == pagemap_empty_leaf)) {
 		if (entry == 0)
 			return;	/* clearing a page of an empty leaf */
 		leaf = pm->leaves + (size_t)i * PAGEMAP_LEAF_ENTRIES;
 		memset((void *)leaf, 0,
 				PAGEMAP_LEAF_ENTRIES * sizeof(pagemap_entry_t));
-		atomic_store_explicit(&pm->root[i], leaf, memory_order_release);
+		atomic_store_explicit(&pm->root[i],
+				(uintptr_t)leaf - root_bias(i), memory_order_release);
 		pm->nleaves_used++;
 	}
 	atomic_store_explicit(&leaf[page & (PAGEMAP_LEAF_ENTRIES - 1)], entry,

@@ -3,7 +3,9 @@
  * record that owns it, in two loads.
  *
  *   page number (32 bits):  [ root index : 23 ][ leaf index : 9 ]
- *   root[i] -> a leaf of 512 entries (one page), or the shared empty leaf
+ *   root[i] -> a leaf of 512 entries (one page), or the shared empty leaf,
+ *              less i * 512 entries: the leaf index is then the whole page
+ *              number, and a lookup needs no mask
  *   entry:     [ len : 8 ][ run record address : 54 ][ kind : 2 ]
  *   (run records are 64-byte aligned and below 2^56, the most a 64-bit
  *   user address space has: the address's own low and high bits are 0)
@@ -38,7 +40,7 @@
 typedef _Atomic(uint64_t) pagemap_entry_t;
 
 typedef struct pagemap_s {
-	_Atomic(pagemap_entry_t *) *root;	/* nroot slots */
+	_Atomic(uintptr_t) *root;	/* nroot slots: leaf addresses, biased */
 	pagemap_entry_t *leaves;	/* the reserved leaf area: leaf i at
 					 * leaves + i * PAGEMAP_LEAF_ENTRIES */
 	uint32_t nroot;
@@ -62,11 +64,12 @@ extern pagemap_entry_t pagemap_empty_leaf[PAGEMAP_LEAF_ENTRIES];
 static inline uint64_t
 pagemap_get_at(const pagemap_t *pm, uint64_t off)
 {
-	pagemap_entry_t *leaf = atomic_load_explicit(
+	uintptr_t biased = atomic_load_explicit(
 			&pm->root[off >> (VM_PAGE_SHIFT + PAGEMAP_LEAF_BITS)],
 			memory_order_acquire);
-	return atomic_load_explicit(&leaf[(off >> VM_PAGE_SHIFT) &
-			(PAGEMAP_LEAF_ENTRIES - 1)], memory_order_relaxed);
+	return atomic_load_explicit((pagemap_entry_t *)(biased +
+			(off >> VM_PAGE_SHIFT) * sizeof(pagemap_entry_t)),
+			memory_order_relaxed);
 }
 
 /* reads one entry; page < npages */

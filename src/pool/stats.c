@@ -50,11 +50,12 @@ count_cached(VMEM *vmp, struct snapshot *s)
 			continue;
 		s->cached_large += tc->large_bytes;
 		for (unsigned k = 0; k < TC_LBUCKETS; k++)
-			s->cached_runs += tc->lbins[k].count;
+			s->cached_runs += tc_count(&tc->lbins[k]);
 		for (unsigned c = 0; c < SC_NCLASSES; c++) {
-			s->bins[c].cached += tc->bins[c].count;
-			s->cached_objs += tc->bins[c].count;
-			s->cached_bytes += (uint64_t)tc->bins[c].count *
+			uint64_t n = tc_count(&tc->bins[c]);
+			s->bins[c].cached += n;
+			s->cached_objs += n;
+			s->cached_bytes += n *
 					sc_table[c].size;
 		}
 	}

@@ -48,6 +48,17 @@ tcache_bytes(void)
 	return sizeof(tcache_t) + slots * sizeof(void *);
 }
 
+/* an empty stack of cap slots from slot on; returns the slot after them */
+static void **
+stack_init(tc_bin_t *b, void **slot, uint32_t cap)
+{
+	b->objs = b->top = slot;
+	b->end = slot + cap;
+	b->cap = cap;
+	b->pad = 0;
+	return b->end;
+}
+
 void
 tcache_init(tcache_t *tc, uint32_t index, uint64_t large_budget,
 		uint64_t large_key)
@@ -58,16 +69,10 @@ tcache_init(tcache_t *tc, uint32_t index, uint64_t large_budget,
 	tc->pad = 0;
 	void **slot = tc->slots;
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
-		tc->bins[c].objs = slot;
-		tc->bins[c].count = 0;
-		tc->bins[c].cap = tcache_cap(c);
-		slot += tc->bins[c].cap;
+		slot = stack_init(&tc->bins[c], slot, tcache_cap(c));
 	}
 	for (unsigned k = 0; k < TC_LBUCKETS; k++) {
-		tc->lbins[k].objs = slot;
-		tc->lbins[k].count = 0;
-		tc->lbins[k].cap = tcache_lcap(k);
-		slot += tc->lbins[k].cap;
+		slot = stack_init(&tc->lbins[k], slot, tcache_lcap(k));
 	}
 	tc->large_bytes = 0;
 	tc->large_budget = large_budget;
@@ -88,7 +93,7 @@ caches_hold(_Atomic(tcache_t *) *tcs, uint32_t top, bool large, unsigned k,
 		if (tc == NULL)
 			continue;
 		const tc_bin_t *b = large ? &tc->lbins[k] : &tc->bins[k];
-		for (uint32_t j = 0; j < b->count; j++)
+		for (uint64_t j = 0; j < tc_count(b); j++)
 			if ((large ? tc_lslot_addr(b->objs[j]) : b->objs[j]) ==
 					addr)
 				return true;
@@ -115,13 +120,14 @@ tcache_refill(tcache_t *tc, unsigned cls, bin_t *bin, region_t *rg,
 		extents_t *ex)
 {
 	tc_bin_t *b = &tc->bins[cls];
-	if (b->count == 0) {
+	if (b->top == b->objs) {
 		unsigned want = b->cap / 2 > 0 ? b->cap / 2 : 1;
-		b->count = bin_malloc_batch(bin, cls, rg, ex, b->objs, want);
-		if (b->count == 0)
+		tc_set_count(b, bin_malloc_batch(bin, cls, rg, ex, b->objs,
+				want));
+		if (b->top == b->objs)
 			return NULL;
 	}
-	return b->objs[--b->count];
+	return *--b->top;
 }
 
 /* flush, onto the bin's transfer stack (park) or into the slabs */
@@ -130,13 +136,14 @@ flush(tcache_t *tc, unsigned cls, unsigned keep, bin_t *bin, region_t *rg,
 		extents_t *ex, bool park)
 {
 	tc_bin_t *b = &tc->bins[cls];
-	if (b->count <= keep)
+	uint32_t count = (uint32_t)tc_count(b);
+	if (count <= keep)
 		return 0;
-	unsigned n = b->count - keep;
+	unsigned n = count - keep;
 	unsigned refused = park ? bin_flush_batch(bin, cls, rg, ex, b->objs, n) :
 			bin_free_batch(bin, cls, rg, ex, b->objs, n);
 	memmove(b->objs, b->objs + n, keep * sizeof(void *));
-	b->count = keep;
+	tc_set_count(b, keep);
 	return refused;
 }
 
@@ -152,18 +159,18 @@ tcache_flush_all(tcache_t *tc, bin_t *bins, region_t *rg, extents_t *ex)
 {
 	size_t n = 0;
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
-		n += tc->bins[c].count;
+		n += tc_count(&tc->bins[c]);
 		flush(tc, c, 0, &bins[c], rg, ex, false);
 	}
 	for (unsigned k = 0; k < TC_LBUCKETS; k++) {
 		tc_bin_t *b = &tc->lbins[k];
-		for (uint32_t i = 0; i < b->count; i++) {
+		for (uint64_t i = 0; i < tc_count(b); i++) {
 			void *addr = tc_lslot_addr(b->objs[i]);
 			*(uint64_t *)addr = 0;
 			extents_free(ex, rg, region_run(rg, region_page(rg, addr)));
 		}
-		n += b->count;
-		b->count = 0;
+		n += tc_count(b);
+		tc_set_count(b, 0);
 	}
 	tc->large_bytes = 0;
 	return n;

@@ -10,7 +10,8 @@
  * never touch the allocating thread's cache or locks.
  *
  *   tcache_t: in_op | steal_req | index | bins[SC_NCLASSES] | slots ...
- *   bins[c].objs points into the slots; 0 <= count <= cap
+ *   bins[c]: the stack objs[0 .. top - objs) in the slots, end = objs + cap;
+ *   objs <= top <= end
  *
  * Other threads (a thread that found the pool full, vmem_check, stats,
  * fork) take a cache's objects with the asymmetric handshake below, never
@@ -93,11 +94,28 @@ tc_lround(uint32_t npages)
 	return (((npages - 1) >> shift) + 1) << shift;
 }
 
+/* a stack of free objects (or large runs); the fast paths compare top
+ * with objs (empty) and end (full), with no count to keep */
 typedef struct tc_bin_s {
-	void **objs;		/* the stack: objs[0 .. count) */
-	uint32_t count;
+	void **top;		/* the next free slot */
+	void **end;		/* objs + cap */
+	void **objs;		/* the bottom: objs[0 .. top - objs) */
 	uint32_t cap;
+	uint32_t pad;
 } tc_bin_t;
+
+/* objects on the stack (a huge number if top is below objs: corrupt) */
+static inline uint64_t
+tc_count(const tc_bin_t *b)
+{
+	return ((uintptr_t)b->top - (uintptr_t)b->objs) / sizeof(void *);
+}
+
+static inline void
+tc_set_count(tc_bin_t *b, uint32_t n)
+{
+	b->top = b->objs + n;
+}
 
 typedef struct tcache_s {
 	atomic_uint in_op;	/* the owner is using the cache */
@@ -230,13 +248,13 @@ static inline void *
 tcache_large_pop(tcache_t *tc, uint32_t npages)
 {
 	tc_bin_t *b = &tc->lbins[tc_lbucket(npages)];
-	if (b->count == 0)
+	if (b->top == b->objs)
 		return NULL;
-	void *slot = b->objs[b->count - 1];
+	void *slot = b->top[-1];
 	uint32_t have = tc_lslot_pages(slot);
 	if (have < npages)
 		return NULL;
-	b->count--;
+	b->top--;
 	tc->large_bytes -= (uint64_t)have << VM_PAGE_SHIFT;
 	void *addr = tc_lslot_addr(slot);
 	*(uint64_t *)addr = 0;
@@ -250,10 +268,10 @@ tcache_large_push(tcache_t *tc, void *addr, uint32_t npages)
 {
 	tc_bin_t *b = &tc->lbins[tc_lbucket(npages)];
 	uint64_t bytes = (uint64_t)npages << VM_PAGE_SHIFT;
-	if (b->count == b->cap || tc->large_bytes + bytes > tc->large_budget)
+	if (b->top == b->end || tc->large_bytes + bytes > tc->large_budget)
 		return false;
 	*(uint64_t *)addr = tc_lmark(tc->large_key, addr);
-	b->objs[b->count++] = tc_lslot(addr, npages);
+	*b->top++ = tc_lslot(addr, npages);
 	tc->large_bytes += bytes;
 	return true;
 }

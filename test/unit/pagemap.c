@@ -7,7 +7,7 @@
 
 #define NPAGES (PAGEMAP_LEAF_ENTRIES * 6 + 17)
 
-static pagemap_entry_t *root[8];
+static uintptr_t root[8];	/* biased leaf addresses */
 static pagemap_entry_t leaves[8 * PAGEMAP_LEAF_ENTRIES];
 
 START_TEST(test_empty_map_finds_nothing)

@@ -38,7 +38,7 @@ cached_objects(VMEM *vmp)
 	for (uint32_t i = 1; i <= vmp->tc_top; i++) {
 		tcache_t *tc = tc_real(atomic_load(&vmp->tcaches[i]));
 		for (unsigned c = 0; tc != NULL && c < SC_NCLASSES; c++)
-			n += tc->bins[c].count;
+			n += tc_count(&tc->bins[c]);
 	}
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
 		n += vmp->bins[c].nxfer;	/* parked by flushes */
@@ -229,15 +229,15 @@ START_TEST(test_check_verifies_caches)
 	tcache_t *tc = tc_real(atomic_load(&vmp->tcaches[vm_tindex]));
 	ck_assert_ptr_nonnull(tc);
 	tc_bin_t *bin = &tc->bins[sc_class(100)];
-	ck_assert_uint_ge(bin->count, 1);
-	bin->objs[bin->count++] = bin->objs[0];		/* cached twice */
+	ck_assert_uint_ge(tc_count(bin), 1);
+	*bin->top++ = bin->objs[0];		/* cached twice */
 	ck_assert_int_eq(vmem_check(vmp), 0);
 	ck_assert_ptr_nonnull(strstr(vmem_errormsg(), "twice"));
-	bin->count--;
+	bin->top--;
 	ck_assert_int_eq(vmem_check(vmp), 1);
-	bin->objs[bin->count++] = (char *)b + 8;	/* not an object */
+	*bin->top++ = (char *)b + 8;	/* not an object */
 	ck_assert_int_eq(vmem_check(vmp), 0);
-	bin->count--;
+	bin->top--;
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	/* the marks the walk made are all gone */
 	vmem_free(vmp, b);
@@ -314,11 +314,11 @@ START_TEST(test_transfer_stack)
 	void *one = vmem_malloc(vmp, 48);	/* room in this cache */
 	tcache_t *tc = tc_real(atomic_load(&vmp->tcaches[vm_tindex]));
 	tc_bin_t *b = &tc->bins[c];
-	ck_assert_uint_lt(b->count, b->cap);
-	b->objs[b->count++] = bin->xfer[0];
+	ck_assert_uint_lt(tc_count(b), b->cap);
+	*b->top++ = bin->xfer[0];
 	ck_assert_int_eq(vmem_check(vmp), 0);
 	ck_assert_ptr_nonnull(strstr(vmem_errormsg(), "twice"));
-	b->count--;
+	b->top--;
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	vmem_free(vmp, one);
 	region_pool_delete(vmp, 64 * TU_MIB);
