@@ -229,10 +229,18 @@ END_TEST
  * regions carved out of one MAP_NORESERVE mapping. Each gets an object;
  * then all are checked and deleted. Creating a pool must not slow down
  * with the number of live pools: the fastest of the last 5 batches of
- * 1000 creations may take at most 4 times the fastest of the first 5
- * (linear work per creation would make it about 30 times). The fastest,
- * because a batch that met the machine's other work tells nothing.
+ * 1000 creations may take at most SLOWDOWN_MAX times the fastest of the
+ * first 5 (linear work per creation would make it about 30 times). The
+ * fastest, because a batch that met the machine's other work tells
+ * nothing. A release build stays near 1; under ThreadSanitizer, whose
+ * shadow memory grows with the pools, it reached 4.4, hence a looser
+ * bound there.
  */
+#if defined(__SANITIZE_THREAD__)
+#define SLOWDOWN_MAX 16
+#else
+#define SLOWDOWN_MAX 4
+#endif
 #define MANY 33000
 #define BATCH 1000
 #define NBATCHES (MANY / BATCH)
@@ -284,7 +292,7 @@ START_TEST(test_more_than_32768_pools)
 	printf("%d pools created in %.2f s; %d of them: %.3f s among the "
 			"first, %.3f s among the last\n", MANY,
 			seconds_since(&t0), BATCH, first, last);
-	ck_assert_msg(last <= 4 * first, "creating a pool slowed down with "
+	ck_assert_msg(last <= SLOWDOWN_MAX * first, "creating a pool slowed down with "
 			"the pools alive: %.3f s per %d at first, %.3f s at the "
 			"end", first, BATCH, last);
 	for (size_t k = 0; k < MANY; k++) {
