@@ -319,7 +319,7 @@ main(void)
 	tcase_add_test(tc, test_many_pools);
 	tcase_add_test(tc, test_pool_churn);
 	tcase_add_test(tc, test_two_threads_own_pools);
-	tc = tu_tcase(s, "many", 60);
+	tc = tu_tcase(s, "many", 120);	/* 30 s under TSan */
 	tcase_add_test(tc, test_more_than_32768_pools);
 	return tu_run(s);
 }
