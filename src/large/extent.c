@@ -28,8 +28,7 @@ map_run(region_t *rg, uint32_t page, uint64_t entry_or_0)
 static void
 map(region_t *rg, uint32_t page)
 {
-	run_t *run = region_run(rg, page);
-	map_run(rg, page, pagemap_entry(run, (enum run_kind_e)run->kind));
+	map_run(rg, page, region_entry(rg, page));
 }
 
 static void
@@ -141,9 +140,9 @@ account(extents_t *ex, enum run_kind_e kind, int64_t pages)
 		ex->large_pages += (uint64_t)pages;
 }
 
-run_t *
-extents_alloc(extents_t *ex, region_t *rg, size_t npages, size_t align,
-		enum run_kind_e kind)
+static run_t *
+alloc_run(extents_t *ex, region_t *rg, size_t npages, size_t align,
+		enum run_kind_e kind, uint8_t cls)
 {
 	vm_assert(kind == RUN_LARGE || kind == RUN_SLAB);
 	if (npages == 0 || npages > UINT32_MAX)
@@ -171,7 +170,8 @@ extents_alloc(extents_t *ex, region_t *rg, size_t npages, size_t align,
 	run_t *run = region_run(rg, start);
 	run->npages = n;
 	run->kind = (uint8_t)kind;
-	run->cls = 0;	/* a slab sets its class; stale marks must not stay */
+	run->cls = cls;	/* set before the page map names it; and no stale
+			 * mark of a cached run may stay */
 	map(rg, start);
 	account(ex, kind, n);
 	if (kind == RUN_LARGE) {
@@ -235,6 +235,19 @@ extents_free(extents_t *ex, region_t *rg, run_t *run)
 		purge_freed(ex, rg, page, npages, free_page);
 	vm_unlock(&ex->lock);
 	return true;
+}
+
+run_t *
+extents_alloc(extents_t *ex, region_t *rg, size_t npages, size_t align,
+		enum run_kind_e kind)
+{
+	return alloc_run(ex, rg, npages, align, kind, 0);
+}
+
+run_t *
+extents_alloc_slab(extents_t *ex, region_t *rg, size_t npages, unsigned cls)
+{
+	return alloc_run(ex, rg, npages, VM_PAGE, RUN_SLAB, (uint8_t)cls);
 }
 
 void

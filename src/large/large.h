@@ -53,6 +53,10 @@ void extents_init(extents_t *ex, region_t *rg, const backing_t *backing);
  */
 run_t *extents_alloc(extents_t *ex, region_t *rg, size_t npages,
 		size_t align, enum run_kind_e kind);
+/* the same for a slab of class cls (page aligned): its class is in its
+ * page-map entries from the start */
+run_t *extents_alloc_slab(extents_t *ex, region_t *rg, size_t npages,
+		unsigned cls);
 
 /* gives a RUN_LARGE or RUN_SLAB run back; false (nothing done) if run is
  * neither, e.g. a large object freed twice at the same time */

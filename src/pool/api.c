@@ -373,13 +373,15 @@ live_small_object(VMEM *vmp, const void *ptr)
 	uintptr_t off = (uintptr_t)ptr - rg->base;
 	if (off >= rg->size)
 		return NULL;
-	run_t *run = (run_t *)(uintptr_t)(pagemap_get_at(&rg->pagemap, off) -
-			RUN_SLAB);	/* a slab's record, or low bits set */
-	if (((uintptr_t)run & RUN_KIND_MASK) != 0 ||
-			!slab_starts_object(run, off) ||
+	uint64_t e = pagemap_get_at(&rg->pagemap, off);
+	if (pagemap_entry_kind(e) != RUN_SLAB)
+		return NULL;
+	uint32_t page = pagemap_slab_page(e);
+	if (!sc_starts_object(pagemap_slab_cls(e),
+			off - ((uint64_t)page << VM_PAGE_SHIFT)) ||
 			slab_tagged(vmp->stag_key, ptr))
 		return NULL;
-	return run;
+	return region_run(rg, page);
 }
 
 /* realloc of the live object ptr of the slab run; size > 0 */

@@ -143,8 +143,7 @@ check_runs(struct walk *w)
 			return corrupt("no valid run starts at page %u "
 					"(kind %u, %u pages)", page, run->kind,
 					run->npages);
-		uint64_t entry = pagemap_entry((run_t *)run,
-				(enum run_kind_e)run->kind);
+		uint64_t entry = region_entry(rg, page);
 		uint32_t last = (uint32_t)end - 1;
 		for (uint32_t p = page; p <= last; p++) {
 			bool mapped = run->kind == RUN_SLAB || p == page ||

@@ -127,15 +127,18 @@ pool_free_fast(VMEM *vmp, void *ptr)
 	if (vm_unlikely(off >= rg->size) || vm_log_level() >= 4)
 		return false;
 	uint64_t e = pagemap_get_at(&rg->pagemap, off);
-	/* a slab's entry is its record's address + RUN_SLAB: subtracting
-	 * leaves a record address (low bits clear) for a slab only */
-	run_t *run = (run_t *)(uintptr_t)(e - RUN_SLAB);
-	if (vm_unlikely(((uintptr_t)run & RUN_KIND_MASK) != 0))
+	/* a slab's entry less RUN_SLAB has its low bits clear, and holds
+	 * the slab's first byte and its class (pagemap.h) */
+	uint64_t slab = e - RUN_SLAB;
+	if (vm_unlikely((slab & RUN_KIND_MASK) != 0))
 		return pagemap_entry_kind(e) == RUN_LARGE &&
 				pool_large_cached_free(vmp, tc, e, off, ptr);
-	if (vm_unlikely(!slab_starts_object(run, off)))
+	size_t cls16 = pagemap_slab_cls16(slab);
+	if (vm_unlikely(!sc_starts_object16(cls16, off -
+			pagemap_slab_start(slab))))
 		return false;
-	tc_bin_t *b = &tc->bins[run->cls];
+	/* &tc->bins[class], a tc_bin_t being 32 bytes */
+	tc_bin_t *b = (tc_bin_t *)((char *)tc->bins + cls16 * 2);
 	uint64_t key = vmp->stag_key;
 	/* every free object carries the tag (slab.h): without it, ptr
 	 * is live */
@@ -145,7 +148,8 @@ pool_free_fast(VMEM *vmp, void *ptr)
 	if (vm_likely(!tc_stolen(tc))) {
 		void **top = b->top;
 		if (vm_unlikely(top == b->end)) {
-			pool_free_full(vmp, tc, run->cls, ptr);
+			pool_free_full(vmp, tc, (unsigned)(cls16 / 16),
+					ptr);
 			return true;
 		}
 		/* tagged while no stealer can hand it out */

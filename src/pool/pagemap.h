@@ -9,6 +9,14 @@
  *   entry:     [ len : 8 ][ run record address : 54 ][ kind : 2 ]
  *   (run records are 64-byte aligned and below 2^56, the most a 64-bit
  *   user address space has: the address's own low and high bits are 0)
+ *   a slab's:  [ 0 : 20 ][ first page : 32 ][ 0 : 2 ][ class : 6 ][ 0 : 2 ][ kind : 2 ]
+ *              (so entry - RUN_SLAB is the byte offset of the first page
+ *              plus 16 x the class)
+ *
+ * A slab's entry names its first page (whose record is the slab's) and
+ * its size class instead of its record's address: free's fast path
+ * checks that a pointer starts an object from the entry and the class
+ * table alone, without a second dependent load from the run record.
  *
  * len is the length in pages of a RUN_LARGE run shorter than 256 pages
  * that holds an object (not a thread cache), 0 for anything else: the free
@@ -83,7 +91,47 @@ pagemap_get(const pagemap_t *pm, uint32_t page)
 #define PAGEMAP_ADDR_MASK	\
 	((((uint64_t)1 << PAGEMAP_LEN_SHIFT) - 1) & ~RUN_KIND_MASK)
 
-/* the entry of a run whose record is filled in */
+#define PAGEMAP_SLAB_CLS_SHIFT	4
+#define PAGEMAP_SLAB_CLS_MASK	((uint64_t)63)
+
+/* the entry of every page of the slab that starts at first_page */
+static inline uint64_t
+pagemap_slab_entry(uint32_t first_page, unsigned cls)
+{
+	return (uint64_t)first_page << VM_PAGE_SHIFT |
+			((uint64_t)cls & PAGEMAP_SLAB_CLS_MASK) <<
+			PAGEMAP_SLAB_CLS_SHIFT | RUN_SLAB;
+}
+
+static inline uint32_t
+pagemap_slab_page(uint64_t entry)
+{
+	return (uint32_t)(entry >> VM_PAGE_SHIFT);
+}
+
+static inline unsigned
+pagemap_slab_cls(uint64_t entry)
+{
+	return (unsigned)(entry >> PAGEMAP_SLAB_CLS_SHIFT &
+			PAGEMAP_SLAB_CLS_MASK);
+}
+
+/* for the fast paths, from entry - RUN_SLAB of a slab (low bits clear):
+ * the byte offset of its first page, and 16 x its class (a byte offset
+ * into tables of 16-byte records) */
+static inline uint64_t
+pagemap_slab_start(uint64_t entry_less_kind)
+{
+	return entry_less_kind & ~(uint64_t)VM_PAGE_MASK;
+}
+
+static inline size_t
+pagemap_slab_cls16(uint64_t entry_less_kind)
+{
+	return (size_t)(entry_less_kind & VM_PAGE_MASK);
+}
+
+/* the entry of a RUN_FREE or RUN_LARGE run whose record is filled in */
 static inline uint64_t
 pagemap_entry(const run_t *run, enum run_kind_e kind)
 {
@@ -94,6 +142,7 @@ pagemap_entry(const run_t *run, enum run_kind_e kind)
 	return e;
 }
 
+/* the record of a RUN_FREE or RUN_LARGE entry's run */
 static inline run_t *
 pagemap_entry_run(uint64_t entry)
 {

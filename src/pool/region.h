@@ -83,7 +83,20 @@ region_run_page(const region_t *rg, const run_t *run)
 static inline run_t *
 region_lookup(const region_t *rg, uint32_t page)
 {
-	return pagemap_entry_run(pagemap_get(&rg->pagemap, page));
+	uint64_t e = pagemap_get(&rg->pagemap, page);
+	if (pagemap_entry_kind(e) == RUN_SLAB)
+		return region_run(rg, pagemap_slab_page(e));
+	return pagemap_entry_run(e);
+}
+
+/* the entry the pages of the run that starts at page carry (pagemap.h) */
+static inline uint64_t
+region_entry(const region_t *rg, uint32_t page)
+{
+	const run_t *run = region_run(rg, page);
+	if (run->kind == RUN_SLAB)
+		return pagemap_slab_entry(page, run->cls);
+	return pagemap_entry(run, (enum run_kind_e)run->kind);
 }
 
 #endif /* VM_REGION_H */

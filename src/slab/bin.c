@@ -90,13 +90,13 @@ add_slab(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
 {
 	const sc_info_t *sc = &sc_table[cls];
 	uint32_t npages = sc->npages;
-	run_t *run = extents_alloc(ex, rg, npages, VM_PAGE, RUN_SLAB);
+	run_t *run = extents_alloc_slab(ex, rg, npages, cls);
 	/* a nearly full pool: a shorter slab, down to one object, so that
 	 * holes shorter than the class's slab still hold objects */
 	uint32_t least = (uint32_t)VM_PAGES(sc->size);
 	while (run == NULL && npages > least) {
 		npages = npages / 2 > least ? npages / 2 : least;
-		run = extents_alloc(ex, rg, npages, VM_PAGE, RUN_SLAB);
+		run = extents_alloc_slab(ex, rg, npages, cls);
 	}
 	if (run == NULL)
 		return false;

@@ -53,7 +53,9 @@ typedef struct sc_info_s {
 	uint16_t npages;	/* pages per slab */
 } sc_info_t;
 
-extern sc_info_t sc_table[SC_NCLASSES];
+_Static_assert(sizeof(sc_info_t) == 16, "16 x class is a table offset");
+/* (hidden: the fast paths reach them PC-relative, not through the GOT) */
+extern sc_info_t sc_table[SC_NCLASSES] __attribute__((visibility("hidden")));
 /* the class of sizes up to 1 KiB, by (size + 15) / 16 */
 extern uint8_t sc_lookup[1024 / 16 + 1];
 
@@ -140,7 +142,7 @@ slab_nobjs(unsigned cls, uint32_t npages)
 
 /*
  * Bitmap words are written only under the bin lock, but read without it by
- * slab_obj_is_free_nolock (the free fast path's double-free test): writes
+ * slab_obj_is_free_nolock (the slow paths' double-free tests): writes
  * are single atomic stores so that such a read sees a whole word.
  */
 static inline void
@@ -223,14 +225,24 @@ slab_index_in(const run_t *run, uint64_t off, unsigned *idx)
 	return true;
 }
 
-/* true if an object starts at byte off of the region, inside the slab's
- * pages (free's fast path, which needs no index) */
+/* true if an object of class cls starts rel bytes into its slab (free's
+ * fast path, which needs no index and reads no run record) */
 static inline bool
-slab_starts_object(const run_t *run, uint64_t off)
+sc_starts_object(unsigned cls, uint64_t rel)
 {
-	off -= (uint64_t)run->page << VM_PAGE_SHIFT;
-	return off * run->divc < run->divc;
+	uint64_t divc = sc_table[cls].divc;
+	return rel * divc < divc;
 }
+
+/* the same with 16 x cls (pagemap_slab_cls16) */
+static inline bool
+sc_starts_object16(size_t cls16, uint64_t rel)
+{
+	uint64_t divc = *(const uint64_t *)((const char *)sc_table + cls16 +
+			offsetof(sc_info_t, divc));
+	return rel * divc < divc;
+}
+
 
 /* the same for any offset from the slab's start */
 static inline bool

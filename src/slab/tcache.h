@@ -104,6 +104,8 @@ typedef struct tc_bin_s {
 	uint32_t pad;
 } tc_bin_t;
 
+_Static_assert(sizeof(tc_bin_t) == 32, "free's fast path indexes by 32");
+
 /* objects on the stack (a huge number if top is below objs: corrupt) */
 static inline uint64_t
 tc_count(const tc_bin_t *b)

@@ -33,12 +33,12 @@ START_TEST(test_set_get)
 	static run_t runs[4] __attribute__((aligned(64)));
 	uint32_t pages[] = { 0, 511, 512, NPAGES - 1 };
 	for (int i = 0; i < 4; i++)
-		pagemap_set(&pm, pages[i], pagemap_entry(&runs[i], RUN_SLAB));
+		pagemap_set(&pm, pages[i], pagemap_entry(&runs[i], RUN_LARGE));
 	ck_assert_uint_eq(pm.nleaves_used, 3);
 	for (int i = 0; i < 4; i++) {
 		uint64_t e = pagemap_get(&pm, pages[i]);
 		ck_assert_ptr_eq(pagemap_entry_run(e), &runs[i]);
-		ck_assert_uint_eq(pagemap_entry_kind(e), RUN_SLAB);
+		ck_assert_uint_eq(pagemap_entry_kind(e), RUN_LARGE);
 	}
 	/* neighbours of the set entries are still empty */
 	ck_assert_uint_eq(pagemap_get(&pm, 1), 0);
@@ -50,6 +50,22 @@ START_TEST(test_set_get)
 	/* the shared empty leaf was never written */
 	for (uint32_t i = 0; i < PAGEMAP_LEAF_ENTRIES; i++)
 		ck_assert_uint_eq(pagemap_empty_leaf[i], 0);
+}
+END_TEST
+
+/* a slab's entry: its first page and class, whole, for every page number
+ * and class */
+START_TEST(test_slab_entry)
+{
+	uint32_t pages[] = { 1, 511, 512, 0x12345, UINT32_MAX };
+	for (int i = 0; i < 5; i++) {
+		for (unsigned c = 0; c < 64; c++) {
+			uint64_t e = pagemap_slab_entry(pages[i], c);
+			ck_assert_uint_eq(pagemap_entry_kind(e), RUN_SLAB);
+			ck_assert_uint_eq(pagemap_slab_page(e), pages[i]);
+			ck_assert_uint_eq(pagemap_slab_cls(e), c);
+		}
+	}
 }
 END_TEST
 
@@ -91,6 +107,7 @@ main(void)
 	TCase *tc = tu_tcase(s, "pagemap", 30);
 	tcase_add_test(tc, test_empty_map_finds_nothing);
 	tcase_add_test(tc, test_set_get);
+	tcase_add_test(tc, test_slab_entry);
 	tcase_add_test(tc, test_entry_len);
 	return tu_run(s);
 }

@@ -71,15 +71,14 @@ START_TEST(test_reciprocal_exact)
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
 		const sc_info_t *sc = &sc_table[c];
 		run_t run = { .npages = sc->npages, .kind = RUN_SLAB,
-				.cls = (uint8_t)c, .page = 3, .divc = sc->divc };
+				.cls = (uint8_t)c, .divc = sc->divc };
 		uint64_t wrong = 0, first_wrong = 0;
 		for (uint64_t off = 0; off < sc->npages * VM_PAGE; off++) {
 			unsigned idx = ~0u;
 			bool starts = off % sc->size == 0;
 			bool ok = slab_index_in(&run, off, &idx) == starts &&
 					(!starts || idx == off / sc->size) &&
-					slab_starts_object(&run,
-					off + 3 * VM_PAGE) == starts;
+					sc_starts_object(c, off) == starts;
 			if (!ok && wrong++ == 0)
 				first_wrong = off;
 		}
