@@ -225,22 +225,22 @@ slab_index_in(const run_t *run, uint64_t off, unsigned *idx)
 	return true;
 }
 
-/* true if an object of class cls starts rel bytes into its slab (free's
- * fast path, which needs no index and reads no run record) */
-static inline bool
-sc_starts_object(unsigned cls, uint64_t rel)
-{
-	uint64_t divc = sc_table[cls].divc;
-	return rel * divc < divc;
-}
-
-/* the same with 16 x cls (pagemap_slab_cls16) */
+/* true if an object of the class whose number times 16 is cls16
+ * (pagemap_slab_cls16) starts rel bytes into its slab: free's fast path,
+ * which needs no index and reads no run record */
 static inline bool
 sc_starts_object16(size_t cls16, uint64_t rel)
 {
 	uint64_t divc = *(const uint64_t *)((const char *)sc_table + cls16 +
 			offsetof(sc_info_t, divc));
 	return rel * divc < divc;
+}
+
+/* the same by class number */
+static inline bool
+sc_starts_object(unsigned cls, uint64_t rel)
+{
+	return sc_starts_object16((size_t)cls * sizeof(sc_info_t), rel);
 }
 
 
