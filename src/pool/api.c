@@ -53,9 +53,9 @@ small_alloc(VMEM *vmp, unsigned cls)
 		}
 	}
 	/* no cache, or no room for a batch: one object, after a reclaim */
-	void *p = bin_malloc(bin, cls, &vmp->region, &vmp->extents);
+	void *p = bin_malloc(bin, &vmp->region, &vmp->extents);
 	if (vm_unlikely(p == NULL) && pool_reclaim(vmp) > 0)
-		p = bin_malloc(bin, cls, &vmp->region, &vmp->extents);
+		p = bin_malloc(bin, &vmp->region, &vmp->extents);
 	if (p != NULL)
 		slab_tag_clear(p);
 	return p;
@@ -373,15 +373,11 @@ live_small_object(VMEM *vmp, const void *ptr)
 	uintptr_t off = (uintptr_t)ptr - rg->base;
 	if (off >= rg->size)
 		return NULL;
-	uint64_t e = pagemap_get_at(&rg->pagemap, off);
-	if (pagemap_entry_kind(e) != RUN_SLAB)
+	uint64_t slab = pagemap_get_at(&rg->pagemap, off) - RUN_SLAB;
+	if ((slab & RUN_KIND_MASK) != 0 ||
+			!slab_ptr_live(vmp->stag_key, slab, off, ptr))
 		return NULL;
-	uint32_t page = pagemap_slab_page(e);
-	if (!sc_starts_object(pagemap_slab_cls(e),
-			off - ((uint64_t)page << VM_PAGE_SHIFT)) ||
-			slab_tagged(vmp->stag_key, ptr))
-		return NULL;
-	return region_run(rg, page);
+	return region_run(rg, pagemap_slab_page(slab));
 }
 
 /* realloc of the live object ptr of the slab run; size > 0 */

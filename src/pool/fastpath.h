@@ -108,6 +108,21 @@ pool_large_cached_free(VMEM *vmp, tcache_t *tc, uint64_t e, uintptr_t off,
 }
 
 /*
+ * True if ptr, at byte off of the region, whose page's entry less RUN_SLAB
+ * is slab (a slab's entry: its low bits then clear), starts an object of
+ * that slab and carries no tag (with key, the pool's stag_key) of a free
+ * object (every free small object has one, slab.h): free's test that ptr
+ * is live, realloc's too.
+ */
+VM_INLINE bool
+slab_ptr_live(uint64_t key, uint64_t slab, uintptr_t off, const void *ptr)
+{
+	return sc_starts_object16(pagemap_slab_cls16(slab),
+			off - pagemap_slab_start(slab)) &&
+			!slab_tagged(key, ptr);
+}
+
+/*
  * Pushes ptr to this thread's cache after the checks above; false, with
  * nothing done, when the fast path cannot take it (then the caller calls
  * pool_free_slow, or, for a pointer outside the pool, whatever owns it).
@@ -133,17 +148,13 @@ pool_free_fast(VMEM *vmp, void *ptr)
 	if (vm_unlikely((slab & RUN_KIND_MASK) != 0))
 		return pagemap_entry_kind(e) == RUN_LARGE &&
 				pool_large_cached_free(vmp, tc, e, off, ptr);
-	size_t cls16 = pagemap_slab_cls16(slab);
-	if (vm_unlikely(!sc_starts_object16(cls16, off -
-			pagemap_slab_start(slab))))
+	/* a tagged one may have been freed twice: the slow path looks */
+	uint64_t key = vmp->stag_key;
+	if (vm_unlikely(!slab_ptr_live(key, slab, off, ptr)))
 		return false;
+	size_t cls16 = pagemap_slab_cls16(slab);
 	/* &tc->bins[class], a tc_bin_t being 32 bytes */
 	tc_bin_t *b = (tc_bin_t *)((char *)tc->bins + cls16 * 2);
-	uint64_t key = vmp->stag_key;
-	/* every free object carries the tag (slab.h): without it, ptr
-	 * is live */
-	if (vm_unlikely(slab_tagged(key, ptr)))
-		return false;	/* freed twice? the slow path looks */
 	tc_enter(tc);
 	if (vm_likely(!tc_stolen(tc))) {
 		void **top = b->top;

@@ -291,7 +291,7 @@ pool_reclaim(VMEM *vmp)
 {
 	size_t given = pool_caches_drain(vmp);
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
-		given += bin_xfer_drain(&vmp->bins[c], c, &vmp->region,
+		given += bin_xfer_drain(&vmp->bins[c], &vmp->region,
 				&vmp->extents);
 		given += bin_release_empty(&vmp->bins[c], &vmp->region,
 				&vmp->extents);

@@ -86,8 +86,9 @@ list_push_tail(bin_t *bin, region_t *rg, run_t *run)
  * but not yet set up and listed.
  */
 static bool
-add_slab(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
+add_slab(bin_t *bin, region_t *rg, extents_t *ex)
 {
+	unsigned cls = bin->cls;
 	const sc_info_t *sc = &sc_table[cls];
 	uint32_t npages = sc->npages;
 	run_t *run = extents_alloc_slab(ex, rg, npages, cls);
@@ -135,7 +136,7 @@ free_moved_locked(bin_t *bin, run_t *run, region_t *rg, extents_t *ex)
  * address order.
  */
 unsigned
-bin_malloc_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
+bin_malloc_batch(bin_t *bin, region_t *rg, extents_t *ex,
 		void **out, unsigned n)
 {
 	vm_lock(&bin->lock);
@@ -144,7 +145,7 @@ bin_malloc_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
 	memcpy(out, bin->xfer + bin->nxfer, got * sizeof(void *));
 	unsigned parked = got;
 	while (got < n) {
-		if (bin->head == 0 && !add_slab(bin, cls, rg, ex))
+		if (bin->head == 0 && !add_slab(bin, rg, ex))
 			break;
 		uint32_t head = bin->head;
 		run_t *run = region_run(rg, head);
@@ -183,7 +184,7 @@ slab_at(const region_t *rg, uint64_t off, unsigned cls)
  * for an object outside it, or after the bin moved it.
  */
 static unsigned
-free_batch_locked(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
+free_batch_locked(bin_t *bin, region_t *rg, extents_t *ex,
 		void *const *objs, unsigned n)
 {
 	unsigned refused = 0;
@@ -192,7 +193,7 @@ free_batch_locked(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t off = (uintptr_t)objs[i] - rg->base;
 		if (off - first >= bytes) {
-			run = slab_at(rg, off, cls);
+			run = slab_at(rg, off, bin->cls);
 			if (vm_unlikely(run == NULL)) {
 				refused++;
 				bytes = 0;
@@ -217,11 +218,11 @@ free_batch_locked(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
 }
 
 unsigned
-bin_free_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
+bin_free_batch(bin_t *bin, region_t *rg, extents_t *ex,
 		void *const *objs, unsigned n)
 {
 	vm_lock(&bin->lock);
-	unsigned refused = free_batch_locked(bin, cls, rg, ex, objs, n);
+	unsigned refused = free_batch_locked(bin, rg, ex, objs, n);
 	vm_unlock(&bin->lock);
 	return refused;
 }
@@ -238,14 +239,14 @@ bin_free(bin_t *bin, run_t *run, void *ptr, region_t *rg, extents_t *ex)
 			slab_index(rg, run, ptr, &idx) && !slab_obj_is_free(run, idx);
 	if (live) {
 		slab_tag_set(bin->tag_key, ptr);
-		free_batch_locked(bin, bin->cls, rg, ex, &ptr, 1);
+		free_batch_locked(bin, rg, ex, &ptr, 1);
 	}
 	vm_unlock(&bin->lock);
 	return live;
 }
 
 unsigned
-bin_flush_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
+bin_flush_batch(bin_t *bin, region_t *rg, extents_t *ex,
 		void *const *objs, unsigned n)
 {
 	vm_lock(&bin->lock);
@@ -253,19 +254,19 @@ bin_flush_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
 	unsigned parked = n < room ? n : room;
 	memcpy(bin->xfer + bin->nxfer, objs, parked * sizeof(void *));
 	bin->nxfer += parked;
-	unsigned refused = free_batch_locked(bin, cls, rg, ex, objs + parked,
+	unsigned refused = free_batch_locked(bin, rg, ex, objs + parked,
 			n - parked);
 	vm_unlock(&bin->lock);
 	return refused;
 }
 
 unsigned
-bin_xfer_drain(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
+bin_xfer_drain(bin_t *bin, region_t *rg, extents_t *ex)
 {
 	vm_lock(&bin->lock);
 	unsigned n = bin->nxfer;
 	bin->nxfer = 0;
-	free_batch_locked(bin, cls, rg, ex, bin->xfer, n);
+	free_batch_locked(bin, rg, ex, bin->xfer, n);
 	vm_unlock(&bin->lock);
 	return n;
 }

@@ -315,38 +315,37 @@ bin_curobjs(const bin_t *bin)
 void bin_init(bin_t *bin, unsigned cls, void **xfer, uint64_t tag_key);
 
 /*
- * Up to n objects of class cls into out (one lock for all); returns how
- * many, 0 when the extent manager has no room for a new slab.
+ * Up to n objects of the bin's class into out (one lock for all); returns
+ * how many, 0 when the extent manager has no room for a new slab.
  */
-unsigned bin_malloc_batch(bin_t *bin, unsigned cls, region_t *rg,
-		extents_t *ex, void **out, unsigned n);
+unsigned bin_malloc_batch(bin_t *bin, region_t *rg, extents_t *ex,
+		void **out, unsigned n);
 /*
- * Frees n objects of class cls (one lock for all). Returns how many were
- * refused because they were not objects in use (a double free).
+ * Frees n objects of the bin's class (one lock for all). Returns how many
+ * were refused because they were not objects in use (a double free).
  */
-unsigned bin_free_batch(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex,
+unsigned bin_free_batch(bin_t *bin, region_t *rg, extents_t *ex,
 		void *const *objs, unsigned n);
 /*
- * A thread cache's flush: n objects of class cls, checked when they went
+ * A thread cache's flush: n objects of the bin's class, checked when they went
  * into the cache, onto the transfer stack while it has room, the rest
  * freed as bin_free_batch does (one lock for all). Returns how many of
  * those were refused.
  */
-unsigned bin_flush_batch(bin_t *bin, unsigned cls, region_t *rg,
-		extents_t *ex, void *const *objs, unsigned n);
+unsigned bin_flush_batch(bin_t *bin, region_t *rg, extents_t *ex,
+		void *const *objs, unsigned n);
 /* frees what the transfer stack holds; returns how many objects */
-unsigned bin_xfer_drain(bin_t *bin, unsigned cls, region_t *rg,
-		extents_t *ex);
+unsigned bin_xfer_drain(bin_t *bin, region_t *rg, extents_t *ex);
 /* true if the transfer stack holds ptr */
 bool bin_xfer_holds(bin_t *bin, const void *ptr);
 
-/* one object of class cls, or NULL when the extent manager has no room
- * (the paths without a thread cache) */
+/* one object of the bin's class, or NULL when the extent manager has no
+ * room (the paths without a thread cache) */
 static inline void *
-bin_malloc(bin_t *bin, unsigned cls, region_t *rg, extents_t *ex)
+bin_malloc(bin_t *bin, region_t *rg, extents_t *ex)
 {
 	void *p;
-	return bin_malloc_batch(bin, cls, rg, ex, &p, 1) == 1 ? p : NULL;
+	return bin_malloc_batch(bin, rg, ex, &p, 1) == 1 ? p : NULL;
 }
 
 /* frees ptr, an object of the slab run, and tags it (the paths without a

@@ -122,7 +122,7 @@ tcache_refill(tcache_t *tc, unsigned cls, bin_t *bin, region_t *rg,
 	tc_bin_t *b = &tc->bins[cls];
 	if (b->top == b->objs) {
 		unsigned want = b->cap / 2 > 0 ? b->cap / 2 : 1;
-		tc_set_count(b, bin_malloc_batch(bin, cls, rg, ex, b->objs,
+		tc_set_count(b, bin_malloc_batch(bin, rg, ex, b->objs,
 				want));
 		if (b->top == b->objs)
 			return NULL;
@@ -140,8 +140,8 @@ flush(tcache_t *tc, unsigned cls, unsigned keep, bin_t *bin, region_t *rg,
 	if (count <= keep)
 		return 0;
 	unsigned n = count - keep;
-	unsigned refused = park ? bin_flush_batch(bin, cls, rg, ex, b->objs, n) :
-			bin_free_batch(bin, cls, rg, ex, b->objs, n);
+	unsigned refused = park ? bin_flush_batch(bin, rg, ex, b->objs, n) :
+			bin_free_batch(bin, rg, ex, b->objs, n);
 	memmove(b->objs, b->objs + n, keep * sizeof(void *));
 	tc_set_count(b, keep);
 	return refused;

@@ -141,7 +141,7 @@ START_TEST(test_bin_batches)
 	unsigned c = bin_setup(&b, 2048, &bin, xfer, 512);
 	unsigned n = sc_table[c].nobjs;
 	void *objs[3 * SLAB_MAX_OBJS];
-	ck_assert_uint_eq(bin_malloc_batch(&bin, c, &b.rg, &b.ex, objs,
+	ck_assert_uint_eq(bin_malloc_batch(&bin, &b.rg, &b.ex, objs,
 			3 * n), 3 * n);
 	ck_assert_uint_eq(bin.nslabs, 3);
 	for (unsigned i = 0; i + 1 < n; i++)	/* within the first slab */
@@ -153,13 +153,13 @@ START_TEST(test_bin_batches)
 		for (unsigned s = 0; s < 3; s++)
 			mix[k++] = objs[s * n + i];
 	mix[k++] = objs[n + 1];
-	ck_assert_uint_eq(bin_free_batch(&bin, c, &b.rg, &b.ex, mix, k), 1);
+	ck_assert_uint_eq(bin_free_batch(&bin, &b.rg, &b.ex, mix, k), 1);
 	ck_assert_uint_eq(bin_curobjs(&bin), 0);
 	ck_assert_uint_eq(bin.nslabs, 1);	/* one kept in reserve */
 	/* a pointer into an object, and one outside every slab */
-	void *again = bin_malloc(&bin, c, &b.rg, &b.ex);
+	void *again = bin_malloc(&bin, &b.rg, &b.ex);
 	void *bad[2] = { (char *)again + 16, (void *)b.rg.base };
-	ck_assert_uint_eq(bin_free_batch(&bin, c, &b.rg, &b.ex, bad, 2), 2);
+	ck_assert_uint_eq(bin_free_batch(&bin, &b.rg, &b.ex, bad, 2), 2);
 	ck_assert_uint_eq(bin_curobjs(&bin), 1);
 	bare_walk(&b, NULL);	/* its checks: the runs still tile the pool */
 	bare_fini(&b);
@@ -175,7 +175,7 @@ START_TEST(test_bin_keeps_one_empty_slab)
 	unsigned n = sc_table[c].nobjs;
 	void *objs[4 * SLAB_MAX_OBJS];
 	for (unsigned i = 0; i < 3 * n; i++) {
-		objs[i] = bin_malloc(&bin, c, &b.rg, &b.ex);
+		objs[i] = bin_malloc(&bin, &b.rg, &b.ex);
 		ck_assert_ptr_nonnull(objs[i]);
 	}
 	ck_assert_uint_eq(bin.nslabs, 3);
@@ -207,7 +207,7 @@ START_TEST(test_bin_fills_used_slabs_first)
 	unsigned n = sc_table[c].nobjs;
 	void *objs[2 * SLAB_MAX_OBJS];
 	for (unsigned i = 0; i < 2 * n; i++)
-		objs[i] = bin_malloc(&bin, c, &b.rg, &b.ex);
+		objs[i] = bin_malloc(&bin, &b.rg, &b.ex);
 	run_t *first = region_lookup(&b.rg, region_page(&b.rg, objs[0]));
 	run_t *second = region_lookup(&b.rg, region_page(&b.rg, objs[n]));
 	ck_assert_ptr_ne(first, second);
@@ -215,7 +215,7 @@ START_TEST(test_bin_fills_used_slabs_first)
 	for (unsigned i = n; i < 2 * n; i++)
 		ck_assert(bin_free(&bin, second, objs[i], &b.rg, &b.ex));
 	ck_assert(bin_free(&bin, first, objs[3], &b.rg, &b.ex));
-	void *again = bin_malloc(&bin, c, &b.rg, &b.ex);
+	void *again = bin_malloc(&bin, &b.rg, &b.ex);
 	ck_assert_ptr_eq(again, objs[3]);
 	bare_fini(&b);
 }

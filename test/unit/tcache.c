@@ -302,12 +302,12 @@ START_TEST(test_transfer_stack)
 	uint64_t nmalloc = bin->nmalloc;
 	unsigned want = bin->nxfer < 8 ? bin->nxfer : 8;
 	void *out[8];
-	ck_assert_uint_eq(bin_malloc_batch(bin, c, &vmp->region,
+	ck_assert_uint_eq(bin_malloc_batch(bin, &vmp->region,
 			&vmp->extents, out, want), want);
 	ck_assert_uint_eq(bin->nmalloc, nmalloc);	/* no slab touched */
 	ck_assert_uint_eq(bin->nxfer, before - want);
 	/* out of the stack, not yet in any cache: put them back */
-	ck_assert_uint_eq(bin_flush_batch(bin, c, &vmp->region,
+	ck_assert_uint_eq(bin_flush_batch(bin, &vmp->region,
 			&vmp->extents, out, want), 0);
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	/* a parked object also in a cache: vmem_check finds it twice */
