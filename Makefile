@@ -45,7 +45,7 @@ CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 # objects of one variant: $(call objs,VARIANT)
 objs = $(patsubst src/%.c,$(BUILD)/obj/$(1)/%.o,$(CORE_SRCS))
 
-.PHONY: all lib demo deps check check-all check-release check-vmmalloc check-dax \
+.PHONY: all lib demo deps bench-deps check check-all check-release check-vmmalloc check-dax \
 	check-install check-man \
 	check-asan check-tsan \
 	bench install uninstall clean
@@ -240,7 +240,10 @@ $(BUILD)/bench/%: test/bench/%.c $(BUILD)/libvmem.so include/libvmem.h
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Iinclude $(WARN) -Wno-missing-prototypes \
 		$< -o $@ -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lvmem -ldl -lm
-bench: $(patsubst test/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS)) $(BUILD)/libvmmalloc.so
+# the peers it compares with are installed first when missing
+bench-deps:
+	@test/bench/deps.sh
+bench: bench-deps $(patsubst test/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS)) $(BUILD)/libvmmalloc.so
 	test/bench/run.sh $(BUILD)
 
 # ---- installation ----------------------------------------------------------
