@@ -25,7 +25,7 @@
 #   BENCH_TIMEOUT=120         a run taking longer is killed and reported
 #   BENCH_POOL_SIZE=1G        size of the throughput pools
 #
-# Exits non-zero only when a run broke (crash, timeout, vmem_create or
+# Exits non-zero only when a vmem run broke (crash, timeout, vmem_create or
 # vmem_check failing, LD_PRELOAD not taking effect), after printing all.
 set -u
 export LC_ALL=C
@@ -80,7 +80,7 @@ CAPACITY=(
 	"4096 2"
 )
 
-declare -A lib expect status
+declare -A lib expect status succeeded failures failure_kind
 names=()	# allocators that run, in table order
 broken=0
 
@@ -136,12 +136,15 @@ describe_rc() {
 }
 
 # runs the program: run KEY [LD_PRELOAD] -- ARGS...; appends its CSV rows
-# and records its status under KEY
+# when it succeeds. A run of vmem that breaks marks its cell for good and
+# fails the benchmark; a peer that breaks in some rounds keeps the best of
+# the others, and the table says how often it broke.
 run() {
-	local key=$1 preload=$2 out rc
+	local key=$1 preload=$2 out rc why
 	shift 3
 	out=$(mktemp)
-	printf '== %s\n' "$*" >>"$log"
+	printf '== %s
+' "$*" >>"$log"
 	if [ "$preload" = - ]; then
 		timeout "$run_timeout" "$bin" "$@" >"$out" 2>>"$log"
 	else
@@ -149,16 +152,25 @@ run() {
 			>"$out" 2>>"$log"
 	fi
 	rc=$?
-	cat "$out" >>"$csv"
-	# a run that broke marks its cell, whatever the other rounds did
-	[ -n "${status[$key]-}" ] && [ "$rc" -eq 0 ] && { rm -f "$out"; return; }
-	status[$key]=$(describe_rc "$rc")
-	if [ -n "${status[$key]}" ]; then
-		# a peer that breaks is reported in its cell; vmem must not break
-		case $key in vmem/* | capacity/*) broken=1 ;; esac
-		printf '  %s: %s (see %s)\n' "$key" "${status[$key]}" "$log" >&2
+	if [ "$rc" -eq 0 ]; then
+		cat "$out" >>"$csv"
+		succeeded[$key]=1
+	else
+		why=$(describe_rc "$rc")
+		failures[$key]=$((${failures[$key]:-0} + 1))
+		failure_kind[$key]=$why
+		case $key in
+		vmem/* | capacity/*) status[$key]=$why; broken=1 ;;
+		esac
+		printf '  %s: %s (see %s)\n' "$key" "$why" "$log" >&2
 	fi
 	rm -f "$out"
+}
+
+# true when KEY has a number for the table: it succeeded at least once
+# and, for vmem, never broke
+usable() {
+	[ -z "${status[$1]-}" ] && [ -n "${succeeded[$1]-}" ]
 }
 
 # value of METRIC in the rows of SECTION,LABEL,WORKLOAD,THREADS: the
@@ -226,22 +238,25 @@ run_capacity() {
 
 # one cell of the throughput table: Mops/s, or why there is none
 cell() {
-	local name=$1 wl=$2 threads=$3 v f st
-	st=${status[$name/$wl/$threads]-}
-	if [ -n "$st" ]; then printf '%s' "$st"; return; fi
-	v=$(value throughput "$name" "$wl" "$threads" ops_per_s_best)
-	f=$(value throughput "$name" "$wl" "$threads" failed_allocs)
+	local key=$1/$2/$3 v f
+	if ! usable "$key"; then
+		printf '%s' "${status[$key]:-${failure_kind[$key]:-n/a}}"
+		return
+	fi
+	v=$(value throughput "$1" "$2" "$3" ops_per_s_best)
+	f=$(value throughput "$1" "$2" "$3" failed_allocs)
 	[ -z "$v" ] && { printf 'n/a'; return; }
-	awk -v v="$v" -v f="${f:-0}" \
-		'BEGIN { printf "%.2f%s", v / 1e6, (f > 0 ? "*" : "") }'
+	awk -v v="$v" -v f="${f:-0}" -v b="${failures[$key]:-0}" \
+		'BEGIN { printf "%.2f%s%s", v / 1e6, (b > 0 ? "!" : ""),
+			(f > 0 ? "*" : "") }'
 }
 
 ratio() {
 	local a b
 	a=$(value throughput vmem "$2" "$3" ops_per_s_best)
 	b=$(value throughput "$1" "$2" "$3" ops_per_s_best)
-	if [ -z "$a" ] || [ -z "$b" ] || [ -n "${status[vmem/$2/$3]-}" ] ||
-		[ -n "${status[$1/$2/$3]-}" ]; then
+	if [ -z "$a" ] || [ -z "$b" ] || ! usable "vmem/$2/$3" ||
+		! usable "$1/$2/$3"; then
 		printf -- '-'
 		return
 	fi
@@ -275,7 +290,19 @@ print_throughput() {
 		"$slots"
 	printf '  %s (small) / %s (mixed) operations per thread; cross: every free is\n' \
 		"$steps_small" "$steps_mixed"
-	printf '  of an object the other thread allocated. *: some allocations returned NULL.\n\n'
+	printf '  of an object the other thread allocated. *: some allocations returned NULL.\n'
+	print_breakages
+	echo
+}
+
+# the peers' runs that broke: "!" in their cells
+print_breakages() {
+	local key
+	for key in $(printf '%s\n' "${!failures[@]}" | sort); do
+		usable "$key" || continue
+		printf '  !: %s broke (%s) in %s of %s rounds; the best of the others counts\n' \
+			"$key" "${failure_kind[$key]}" "${failures[$key]}" "$rounds"
+	done
 }
 
 # the throughput table as a bar chart, build/bench/throughput.png, when
@@ -297,7 +324,7 @@ plot_throughput() {
 			printf '"%s, %s thr"' "$w" "$threads"
 			for name in "${names[@]}"; do
 				v=$(value throughput "$name" "$w" "$threads" ops_per_s_best)
-				[ -n "${status[$name/$w/$threads]-}" ] && v=
+				usable "$name/$w/$threads" || v=
 				awk -v v="$v" 'BEGIN { printf " %s", v == "" ? "?" : v / 1e6 }'
 			done
 			printf '\n'
