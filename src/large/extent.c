@@ -70,6 +70,9 @@ extents_init(extents_t *ex, region_t *rg, const backing_t *backing)
 	ex->backing = backing;
 	ex->purged_chunks = 0;
 	ex->npurges = 0;
+	ex->map_ahead_end = UINT32_MAX;
+	ex->pad = 0;
+	ex->nmapped_ahead = 0;
 	vm_lock_init(&ex->lock);
 	ex->tree = 0;
 	ex->nfree_runs = 0;
@@ -160,6 +163,9 @@ alloc_run(extents_t *ex, region_t *rg, size_t npages, size_t align,
 		vm_unlock(&ex->lock);
 		return NULL;
 	}
+	if (vm_unlikely(((page + lead + n - 1) >> REGION_CHUNK_SHIFT) >=
+			ex->map_ahead_end))
+		purge_map_ahead(ex, page + lead, n);
 	take_free(ex, rg, page);
 	if (lead > 0)
 		add_free(ex, rg, page, lead);

@@ -8,7 +8,8 @@
  * merged with free neighbours at once (found through the page map), so no
  * two free runs ever touch. Alignment padding is given back as free runs.
  * Memory of large frees is given back to the system in 2 MiB chunks and
- * reserved again before reuse (purge.c).
+ * reserved again before reuse; in a pool file on tmpfs, a chunk is mapped
+ * in one call when it is first used (purge.c).
  *
  * Thread safety: every extents_* function takes ex->lock itself, except the
  * *_locked ones, whose caller holds it. The lock ranks after bin locks
@@ -35,6 +36,11 @@ typedef struct extents_s {
 	const backing_t *backing; /* where purged memory goes back to */
 	uint64_t purged_chunks;	/* chunks given back now (purge.c) */
 	uint64_t npurges;	/* chunks ever given back */
+	uint32_t map_ahead_end;	/* chunks from here on are mapped whole when
+				 * a run first lands in them (purge.c);
+				 * UINT32_MAX: never */
+	uint32_t pad;
+	uint64_t nmapped_ahead;	/* chunks mapped that way */
 } __attribute__((aligned(64))) extents_t;	/* its lock and counters share
 						 * no line with what the free
 						 * path reads */
@@ -98,6 +104,19 @@ purge_lazy_chunks(uint32_t data_first, uint32_t npages, uint32_t *first,
 }
 /* right after extents_init: marks chunks [first, end) as given back */
 void purge_defer(extents_t *ex, region_t *rg, uint32_t first, uint32_t end);
+/*
+ * Map-ahead, for a pool whose file is reserved whole on tmpfs (its pages
+ * exist from the start; what a first write costs is one page fault per
+ * page): purge_map_ahead_start, right after extents_init, turns it on;
+ * then a run of at most MAP_AHEAD_MAX_PAGES that is the first to land in
+ * a chunk at or beyond ex->map_ahead_end gets its chunks mapped in one
+ * call (backing_prefault), and map_ahead_end moves past them. Longer runs
+ * are left to fault page by page (a program may touch a big object only
+ * here and there), and so are chunks a run skipped.
+ */
+#define MAP_AHEAD_MAX_PAGES	REGION_CHUNK_PAGES
+void purge_map_ahead_start(extents_t *ex);
+void purge_map_ahead(extents_t *ex, uint32_t page, uint32_t npages);
 static inline bool
 purge_chunk_is_purged(const region_t *rg, uint32_t chunk)
 {

@@ -15,6 +15,12 @@
  * used (purge_defer). On tmpfs a chunk just reserved is also mapped in one
  * call (backing_prefault) rather than one page fault at a time.
  *
+ * A pool file reserved whole on tmpfs (vmem_create's) has its pages from
+ * the start; there a chunk is mapped in one call when the first run of at
+ * most MAP_AHEAD_MAX_PAGES lands in it (purge_map_ahead): 512 page faults
+ * become one madvise. Chunks below ex->map_ahead_end were dealt with (or
+ * skipped: they fault as usual).
+ *
  * Invariant (checked by vmem_check): a purged chunk lies wholly inside
  * free runs; purged_chunks == the number of bits set.
  */
@@ -80,6 +86,33 @@ purge_commit(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages)
 		ex->purged_chunks--;
 	}
 	return true;
+}
+
+void
+purge_map_ahead_start(extents_t *ex)
+{
+	ex->map_ahead_end = 0;
+}
+
+void
+purge_map_ahead(extents_t *ex, uint32_t page, uint32_t npages)
+{
+	const backing_t *b = ex->backing;
+	uint32_t last = (page + npages - 1) >> REGION_CHUNK_SHIFT;
+	if (npages > MAP_AHEAD_MAX_PAGES || b == NULL)
+		return;
+	uint32_t c = page >> REGION_CHUNK_SHIFT;
+	if (c < ex->map_ahead_end)
+		c = ex->map_ahead_end;
+	for (; c <= last; c++) {
+		size_t off = chunk_offset(c);
+		/* the last chunk of a pool may be cut short */
+		size_t len = b->size - off < CHUNK_BYTES ? b->size - off :
+				CHUNK_BYTES;
+		backing_prefault(b, off, len);
+		ex->nmapped_ahead++;
+	}
+	ex->map_ahead_end = last + 1;
 }
 
 void

@@ -209,6 +209,10 @@ pool_create(const char *dir, size_t size, bool lazy)
 	}
 	if (first != end)
 		purge_defer(&vmp->extents, &vmp->region, first, end);
+	/* a whole file on tmpfs: its chunks are mapped as they come in use */
+	if (!lazy && vmp->backing.kind == BACKING_FILE &&
+			vmp->backing.in_memory)
+		purge_map_ahead_start(&vmp->extents);
 	fork_handlers_init();
 	vm_lock(&registry_lock);
 	registry_add(vmp);

@@ -96,6 +96,7 @@ take_snapshot(VMEM *vmp, struct snapshot *s)
 	s->ex.nresize_inplace = vmp->extents.nresize_inplace;
 	s->ex.purged_chunks = vmp->extents.purged_chunks;
 	s->ex.npurges = vmp->extents.npurges;
+	s->ex.nmapped_ahead = vmp->extents.nmapped_ahead;
 	s->leaves_used = vmp->region.pagemap.nleaves_used;
 	s->largest_free = 0;	/* the rightmost node of the tree */
 	for (uint32_t t = vmp->extents.tree; t != 0;
@@ -205,6 +206,9 @@ print_arena(const struct snapshot *s)
 			"%llu ever\n", (unsigned long long)s->ex.purged_chunks,
 			(size_t)REGION_CHUNK_PAGES << VM_PAGE_SHIFT,
 			(unsigned long long)s->ex.npurges);
+	if (s->ex.nmapped_ahead != 0)
+		vm_outf("  mapped whole at first use: %llu chunks\n",
+				(unsigned long long)s->ex.nmapped_ahead);
 }
 
 static void

@@ -1,7 +1,7 @@
 /*
  * bench.c -- the throughput and capacity benchmark of libvmem.
  *
- *   bench throughput --alloc vmem|system|memkind --workload small|mixed
+ *   bench throughput --alloc vmem|system|memkind --workload small|mixed|large
  *                    [--threads N] [--cross] [--steps N] [--slots N]
  *                    [--reps N] [--max-seconds S] [--dir DIR]
  *                    [--pool-size BYTES] [--label NAME] [--expect-lib SUBSTR]
@@ -49,7 +49,7 @@
 #define MAX_REPS	20
 #define CLOCK_EVERY	0xffff	/* look at the clock every 64 Ki steps */
 
-enum workload { WL_SMALL, WL_MIXED };
+enum workload { WL_SMALL, WL_MIXED, WL_LARGE };
 
 /* everything the command line sets */
 struct config {
@@ -137,10 +137,24 @@ size_mixed(uint64_t r)
 	return base + (size_t)rnd_range(r, base);
 }
 
+/*
+ * large: log-uniform in [16 KiB, 256 KiB), the part of mixed above the
+ * small size classes: 2^k, k uniform in [14, 17], plus a uniform offset
+ * below 2^k.
+ */
+static inline size_t
+size_large(uint64_t r)
+{
+	unsigned k = 14 + (unsigned)(((r & 0xffffffffu) * 4) >> 32);
+	size_t base = (size_t)1 << k;
+	return base + (size_t)rnd_range(r, base);
+}
+
 static inline size_t
 pick_size(enum workload wl, uint64_t r)
 {
-	return wl == WL_SMALL ? size_small(r) : size_mixed(r);
+	return wl == WL_SMALL ? size_small(r) : wl == WL_MIXED ?
+			size_mixed(r) : size_large(r);
 }
 
 /*
@@ -475,6 +489,8 @@ workload_name(const struct config *c)
 {
 	if (c->workload == WL_SMALL)
 		return c->cross ? "small-cross" : "small";
+	if (c->workload == WL_LARGE)
+		return c->cross ? "large-cross" : "large";
 	return c->cross ? "mixed-cross" : "mixed";
 }
 
@@ -711,7 +727,7 @@ static _Noreturn void
 usage(void)
 {
 	fprintf(stderr,
-"usage: bench throughput --alloc vmem|system|memkind --workload small|mixed\n"
+"usage: bench throughput --alloc vmem|system|memkind --workload small|mixed|large\n"
 "             [--threads N] [--cross] [--steps N] [--slots N] [--reps N]\n"
 "             [--max-seconds S] [--dir DIR] [--pool-size BYTES]\n"
 "             [--label NAME] [--expect-lib SUBSTRING]\n"
@@ -750,9 +766,14 @@ parse_option(struct config *c, int opt, const char *arg)
 		c->use_memkind = strcmp(arg, "memkind") == 0;
 		break;
 	case 'w':
-		if (strcmp(arg, "small") != 0 && strcmp(arg, "mixed") != 0)
+		if (strcmp(arg, "small") == 0)
+			c->workload = WL_SMALL;
+		else if (strcmp(arg, "mixed") == 0)
+			c->workload = WL_MIXED;
+		else if (strcmp(arg, "large") == 0)
+			c->workload = WL_LARGE;
+		else
 			usage();
-		c->workload = strcmp(arg, "small") == 0 ? WL_SMALL : WL_MIXED;
 		break;
 	case 't': c->threads = (unsigned)parse_num(arg); break;
 	case 'x': c->cross = true; break;

@@ -15,7 +15,7 @@
 #   BENCH_DIR=/dev/shm        where vmem_create() makes its pools
 #   BENCH_ALLOCATORS="..."    only these (names from the list below)
 #   BENCH_STEPS_SMALL=10M     operations per thread, small workloads
-#   BENCH_STEPS_MIXED=2M      operations per thread, mixed workloads
+#   BENCH_STEPS_MIXED=2M      operations per thread, mixed and large workloads
 #   BENCH_SLOTS=4096          slots per thread
 #   BENCH_ROUNDS=5            rounds: each runs every allocator once per
 #                             workload, starting one further along the list
@@ -70,6 +70,7 @@ WORKLOADS=(
 	"mixed 1"
 	"mixed 2"
 	"mixed 2 cross"
+	"large 1"
 )
 
 # The capacity runs: object size, threads.
@@ -187,7 +188,7 @@ run_one() {
 	local name=$1 wl=$2 size threads cross args steps key pre
 	read -r size threads cross <<<"$wl"
 	steps=$steps_small
-	[ "$size" = mixed ] && steps=$steps_mixed
+	[ "$size" = small ] || steps=$steps_mixed
 	args=(throughput --workload "$size" --threads "$threads"
 		--steps "$steps" --slots "$slots" --reps "$reps"
 		--max-seconds "$max_seconds" --label "$name")
@@ -286,9 +287,10 @@ print_throughput() {
 		done
 		printf '%s\n' "$line"
 	done
-	printf '  small: 8-512 B uniform; mixed: 8 B-256 KiB log-uniform; %s slots/thread;\n' \
+	printf '  small: 8-512 B uniform; mixed: 8 B-256 KiB log-uniform; large: 16-256 KiB\n'
+	printf '  log-uniform (the part of mixed above the small classes); %s slots/thread;\n' \
 		"$slots"
-	printf '  %s (small) / %s (mixed) operations per thread; cross: every free is\n' \
+	printf '  %s (small) / %s (mixed, large) operations per thread; cross: every free is\n' \
 		"$steps_small" "$steps_mixed"
 	printf '  of an object the other thread allocated. *: some allocations returned NULL.\n'
 	print_breakages

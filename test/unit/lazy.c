@@ -3,7 +3,8 @@
  * libvmmalloc makes its heap with) against vmem_create's reservation of
  * the whole file at once: the blocks the file holds, the room checked at
  * creation, that a lazy pool still fills up and checks clean, and that on
- * tmpfs a reserved chunk comes mapped (no fault per page).
+ * tmpfs a reserved chunk comes mapped (no fault per page); vmem_create's
+ * pools on tmpfs map a chunk when it first comes in use (map-ahead).
  */
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -188,6 +189,87 @@ START_TEST(test_lazy_prefault)
 }
 END_TEST
 
+/* true if this kernel has MADV_POPULATE_WRITE (Linux 5.14) */
+static bool
+have_populate(void)
+{
+	char *probe = mmap(NULL, VM_PAGE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(probe, MAP_FAILED);
+	bool ok = madvise(probe, VM_PAGE, MADV_POPULATE_WRITE) == 0;
+	munmap(probe, VM_PAGE);
+	return ok;
+}
+
+/*
+ * A vmem_create pool on tmpfs: 1 MiB of new small objects is written with
+ * (almost) no page faults, their chunk having been mapped whole when its
+ * first slab was made; an 8 MiB object (longer than MAP_AHEAD_MAX_PAGES)
+ * is not mapped ahead, so touching each page faults. Lazy pools and pools
+ * on other file systems never map ahead.
+ */
+START_TEST(test_eager_maps_ahead)
+{
+	struct statfs fs;
+	char shm[4096];
+	ck_assert_int_eq(statfs("/dev/shm", &fs), 0);
+	if (fs.f_type != TMPFS_MAGIC) {
+		printf("lazy: /dev/shm is not tmpfs: map-ahead not tested\n");
+		return;
+	}
+	tu_mkdtemp(shm, sizeof(shm), "/dev/shm");
+	VMEM *vmp = vmem_create(shm, 64 * TU_MIB);
+	ck_assert_ptr_nonnull(vmp);
+	ck_assert_uint_ne(vmp->extents.map_ahead_end, UINT32_MAX);
+
+	enum { NOBJ = 256, OBJ = 4000 };
+	char *objs[NOBJ];
+	for (int i = 0; i < NOBJ; i++) {
+		objs[i] = vmem_malloc(vmp, OBJ);
+		ck_assert_ptr_nonnull(objs[i]);
+	}
+	long before = minor_faults();
+	for (int i = 0; i < NOBJ; i++)
+		memset(objs[i], i, OBJ);
+	long small_faults = minor_faults() - before;
+	ck_assert_uint_gt(vmp->extents.nmapped_ahead, 0);
+
+	char *big = vmem_malloc(vmp, 8 * TU_MIB);
+	ck_assert_ptr_nonnull(big);
+	uint64_t mapped = vmp->extents.nmapped_ahead;
+	before = minor_faults();
+	for (size_t off = 0; off < 8 * TU_MIB; off += VM_PAGE)
+		big[off] = 1;
+	long big_faults = minor_faults() - before;
+	ck_assert_uint_eq(vmp->extents.nmapped_ahead, mapped);
+	printf("lazy: map-ahead on tmpfs: 1 MiB of small objects %ld faults, "
+			"8 MiB object %ld faults\n", small_faults, big_faults);
+	/* sanitizers' shadow memory faults too: they only print */
+	if (have_populate() && !TU_SANITIZED) {
+		ck_assert_int_lt(small_faults, 32);
+		ck_assert_int_gt(big_faults, (long)(8 * TU_MIB / VM_PAGE / 2));
+	}
+	for (int i = 0; i < NOBJ; i++)
+		ck_assert_int_eq((unsigned char)objs[i][OBJ - 1], i % 256);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	vmem_delete(vmp);
+
+	/* libvmmalloc's lazy pool maps each chunk as it reserves it */
+	vmp = pool_create_lazy(shm, 64 * TU_MIB);
+	ck_assert_ptr_nonnull(vmp);
+	ck_assert_uint_eq(vmp->extents.map_ahead_end, UINT32_MAX);
+	vmem_delete(vmp);
+	tu_rmdir(shm);
+	/* the test directory (TMPDIR): only if it is tmpfs too */
+	ck_assert_int_eq(statfs(dir, &fs), 0);
+	vmp = vmem_create(dir, 64 * TU_MIB);
+	ck_assert_ptr_nonnull(vmp);
+	ck_assert_int_eq(vmp->extents.map_ahead_end != UINT32_MAX,
+			fs.f_type == TMPFS_MAGIC);
+	vmem_delete(vmp);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -198,6 +280,7 @@ main(void)
 	tcase_add_test(tc, test_lazy_reserves_as_used);
 	tcase_add_test(tc, test_lazy_needs_room);
 	tcase_add_test(tc, test_lazy_small_pool);
+	tcase_add_test(tc, test_eager_maps_ahead);
 	tcase_add_test(tc, test_lazy_prefault);
 	return tu_run(s);
 }
