@@ -144,8 +144,7 @@ run() {
 	local key=$1 preload=$2 out rc why
 	shift 3
 	out=$(mktemp)
-	printf '== %s
-' "$*" >>"$log"
+	printf '== %s\n' "$*" >>"$log"
 	if [ "$preload" = - ]; then
 		timeout "$run_timeout" "$bin" "$@" >"$out" 2>>"$log"
 	else
