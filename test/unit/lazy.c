@@ -136,6 +136,18 @@ minor_faults(void)
 	return ru.ru_minflt;
 }
 
+/* true if this kernel has MADV_POPULATE_WRITE (Linux 5.14) */
+static bool
+have_populate(void)
+{
+	char *probe = mmap(NULL, VM_PAGE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(probe, MAP_FAILED);
+	bool ok = madvise(probe, VM_PAGE, MADV_POPULATE_WRITE) == 0;
+	munmap(probe, VM_PAGE);
+	return ok;
+}
+
 /* on tmpfs, the pages of a chunk are mapped when it is reserved: writing
  * a new 8 MiB object takes (almost) no page faults; elsewhere, one each */
 START_TEST(test_lazy_prefault)
@@ -157,12 +169,6 @@ START_TEST(test_lazy_prefault)
 	long before = minor_faults();
 	memset(p, 0x11, 8 * TU_MIB);
 	long faults = minor_faults() - before;
-	/* MADV_POPULATE_WRITE exists since Linux 5.14 */
-	char *probe = mmap(NULL, VM_PAGE, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ck_assert_ptr_ne(probe, MAP_FAILED);
-	bool populate = madvise(probe, VM_PAGE, MADV_POPULATE_WRITE) == 0;
-	munmap(probe, VM_PAGE);
 	printf("lazy: writing 8 MiB of a new object on tmpfs: %ld faults\n",
 			faults);
 	/* pages of the first chunk after the metadata were reserved with
@@ -177,7 +183,7 @@ START_TEST(test_lazy_prefault)
 			(long)vmp->region.data_first;
 	long pages = (long)(8 * TU_MIB / VM_PAGE);
 	ck_assert_int_lt(head + 64, pages / 2);
-	if (populate && !TU_SANITIZED)
+	if (have_populate() && !TU_SANITIZED)
 		ck_assert_int_lt(faults, head + 64);
 	vmem_delete(vmp);
 	/* the test directory (TMPDIR): prefaulted only if it is tmpfs too */
@@ -188,18 +194,6 @@ START_TEST(test_lazy_prefault)
 	vmem_delete(vmp);
 }
 END_TEST
-
-/* true if this kernel has MADV_POPULATE_WRITE (Linux 5.14) */
-static bool
-have_populate(void)
-{
-	char *probe = mmap(NULL, VM_PAGE, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ck_assert_ptr_ne(probe, MAP_FAILED);
-	bool ok = madvise(probe, VM_PAGE, MADV_POPULATE_WRITE) == 0;
-	munmap(probe, VM_PAGE);
-	return ok;
-}
 
 /*
  * A vmem_create pool on tmpfs: 1 MiB of new small objects is written with
