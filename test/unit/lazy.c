@@ -148,18 +148,31 @@ have_populate(void)
 	return ok;
 }
 
+/*
+ * A new directory in /dev/shm, in shm (shm_size bytes), if /dev/shm is
+ * tmpfs; else false, after saying that what is not tested.
+ */
+static bool
+tmpfs_dir(char *shm, size_t shm_size, const char *what)
+{
+	struct statfs fs;
+	ck_assert_int_eq(statfs("/dev/shm", &fs), 0);
+	if (fs.f_type != TMPFS_MAGIC) {
+		printf("lazy: /dev/shm is not tmpfs: %s not tested\n", what);
+		return false;
+	}
+	tu_mkdtemp(shm, shm_size, "/dev/shm");
+	return true;
+}
+
 /* on tmpfs, the pages of a chunk are mapped when it is reserved: writing
  * a new 8 MiB object takes (almost) no page faults; elsewhere, one each */
 START_TEST(test_lazy_prefault)
 {
 	struct statfs fs;
 	char shm[4096];
-	ck_assert_int_eq(statfs("/dev/shm", &fs), 0);
-	if (fs.f_type != TMPFS_MAGIC) {
-		printf("lazy: /dev/shm is not tmpfs: prefault not tested\n");
+	if (!tmpfs_dir(shm, sizeof(shm), "prefault"))
 		return;
-	}
-	tu_mkdtemp(shm, sizeof(shm), "/dev/shm");
 	VMEM *vmp = pool_create_lazy(shm, 64 * TU_MIB);
 	ck_assert_ptr_nonnull(vmp);
 	tu_rmdir(shm);
@@ -206,12 +219,8 @@ START_TEST(test_eager_maps_ahead)
 {
 	struct statfs fs;
 	char shm[4096];
-	ck_assert_int_eq(statfs("/dev/shm", &fs), 0);
-	if (fs.f_type != TMPFS_MAGIC) {
-		printf("lazy: /dev/shm is not tmpfs: map-ahead not tested\n");
+	if (!tmpfs_dir(shm, sizeof(shm), "map-ahead"))
 		return;
-	}
-	tu_mkdtemp(shm, sizeof(shm), "/dev/shm");
 	VMEM *vmp = vmem_create(shm, 64 * TU_MIB);
 	ck_assert_ptr_nonnull(vmp);
 	ck_assert_uint_ne(vmp->extents.map_ahead_end, UINT32_MAX);
