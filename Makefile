@@ -36,7 +36,7 @@ TSAN_FLAGS := -O1 -g -DVM_DEBUG=1 -fsanitize=thread
 ASAN_LD := -fsanitize=address,undefined
 TSAN_LD := -fsanitize=thread
 
-CORE_SRCS := $(sort $(wildcard src/dax/*.c src/pool/*.c src/large/*.c src/slab/*.c))
+CORE_SRCS := $(sort $(wildcard src/base/*.c src/dax/*.c src/large/*.c src/slab/*.c src/pool/*.c))
 CORE_HDRS := $(wildcard include/*.h src/*.h src/*/*.h)
 
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)

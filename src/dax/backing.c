@@ -17,8 +17,8 @@
 
 #include "dax/dax.h"
 #include "internal.h"
-#include "pool/fmt.h"
-#include "pool/log.h"
+#include "base/fmt.h"
+#include "base/log.h"
 
 int
 backing_open_tmpfile(const char *dir)

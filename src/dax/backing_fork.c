@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "dax/dax.h"
-#include "pool/log.h"
+#include "base/log.h"
 
 int
 backing_remap_private(backing_t *b)

@@ -16,7 +16,7 @@
 #include <sys/sysmacros.h>
 
 #include "dax/dax.h"
-#include "pool/log.h"
+#include "base/log.h"
 
 #if defined(VM_INTERPOSE) && VM_INTERPOSE
 int

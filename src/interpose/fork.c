@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #include "interpose/interpose.h"
-#include "pool/fmt.h"
-#include "pool/log.h"
+#include "base/fmt.h"
+#include "base/log.h"
 
 static int mode;
 static const char *pool_dir;

@@ -13,7 +13,7 @@
 #include <pthread.h>
 
 #include "interpose/interpose.h"
-#include "pool/log.h"
+#include "base/log.h"
 
 static void (*libc_free)(void *);
 static size_t (*libc_usable_size)(void *);

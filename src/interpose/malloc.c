@@ -24,7 +24,7 @@
 #include "interpose/interpose.h"
 #include "libvmmalloc.h"
 #include "pool/fastpath.h"
-#include "pool/log.h"
+#include "base/log.h"
 
 static inline VMEM *
 pool(void)

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "interpose/interpose.h"
-#include "pool/log.h"
+#include "base/log.h"
 
 VMEM *_Atomic vmm_pool;
 uintptr_t vmm_base;

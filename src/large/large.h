@@ -13,14 +13,14 @@
  *
  * Thread safety: every extents_* function takes ex->lock itself, except the
  * *_locked ones, whose caller holds it. The lock ranks after bin locks
- * (pool/lock.h).
+ * (base/lock.h).
  */
 #ifndef VM_LARGE_H
 #define VM_LARGE_H
 
 #include "dax/dax.h"
-#include "pool/lock.h"
-#include "pool/region.h"
+#include "base/lock.h"
+#include "large/region.h"
 
 typedef struct extents_s {
 	vm_lock_t lock;

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "pool/log.h"
+#include "base/log.h"
 #include "pool/fastpath.h"
 
 VM_COLD static void *

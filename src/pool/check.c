@@ -23,8 +23,8 @@
  */
 #include <stdarg.h>
 
-#include "pool/fmt.h"
-#include "pool/log.h"
+#include "base/fmt.h"
+#include "base/log.h"
 #include "pool/vmem.h"
 
 #define TREE_MAX_DEPTH 10000

@@ -16,7 +16,7 @@
 #ifndef VM_FASTPATH_H
 #define VM_FASTPATH_H
 
-#include "pool/log.h"
+#include "base/log.h"
 #include "pool/vmem.h"
 
 /* malloc when the cache had no object, or size is large */

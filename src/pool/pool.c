@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pool/fmt.h"
-#include "pool/log.h"
+#include "base/fmt.h"
+#include "base/log.h"
 #include "pool/vmem.h"
 
 bool

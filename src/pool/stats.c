@@ -17,7 +17,7 @@
  */
 #include <string.h>
 
-#include "pool/log.h"
+#include "base/log.h"
 #include "pool/vmem.h"
 
 struct snapshot {

@@ -1,5 +1,5 @@
 /*
- * fmt.c -- unit tests of the core's own formatting (src/pool/fmt.c):
+ * fmt.c -- unit tests of the core's own formatting (src/base/fmt.c):
  * vm_fmt/vm_vfmt against the C library's vsnprintf for every directive the
  * core uses, at every buffer size from 0 to past the output's end; what
  * vm_fmt prints for directives it does not do; vm_strerror; and (builds
@@ -15,7 +15,7 @@
 #include <wchar.h>
 
 #include "testutil.h"
-#include "pool/fmt.h"
+#include "base/fmt.h"
 
 #define OUT_MAX 4096
 #define CANARY 0x5a

@@ -1,5 +1,5 @@
 /*
- * pagemap.c -- unit tests of the radix-tree page map (src/pool/pagemap.c):
+ * pagemap.c -- unit tests of the radix-tree page map (src/large/pagemap.c):
  * empty lookups, lazy leaf installation, independence of entries, the
  * length a large run's entry carries.
  */

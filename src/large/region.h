@@ -15,8 +15,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "pool/pagemap.h"
-#include "pool/run.h"
+#include "large/pagemap.h"
+#include "large/run.h"
 
 /* the unit in which freed memory is given back to the system */
 #define REGION_CHUNK_SHIFT	9	/* pages: 2 MiB */

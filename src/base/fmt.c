@@ -25,7 +25,7 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include "pool/fmt.h"
+#include "base/fmt.h"
 
 struct sink {
 	char *buf;

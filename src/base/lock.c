@@ -3,7 +3,7 @@
  * with a pause, yield after a while, and try again.
  */
 #include "internal.h"
-#include "pool/lock.h"
+#include "base/lock.h"
 
 static inline void
 cpu_relax(void)

@@ -40,7 +40,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
-#include "pool/run.h"
+#include "large/run.h"
 
 #define PAGEMAP_LEAF_BITS	9
 #define PAGEMAP_LEAF_ENTRIES	((uint32_t)1 << PAGEMAP_LEAF_BITS)

@@ -10,7 +10,7 @@
  * In libvmmalloc (VM_INTERPOSE=1) the variables are VMMALLOC_LOG_LEVEL and
  * VMMALLOC_LOG_FILE, and log lines start "<libvmmalloc>: ", not
  * "<libvmem>: ".
- * Formatting uses vm_fmt (pool/fmt.h) and a buffer on the stack; nothing
+ * Formatting uses vm_fmt (base/fmt.h) and a buffer on the stack; nothing
  * here allocates, not even inside the C library.
  * Thread safety: all functions may be called from any thread.
  */

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "pool/region.h"
+#include "large/region.h"
 
 struct layout {
 	size_t root_off, purged_off, leaves_off, runs_off;

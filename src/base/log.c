@@ -7,7 +7,7 @@
  *
  * The same core is built as libvmem and as libvmmalloc (VM_INTERPOSE=1);
  * the names of the variables read and the tag of every line name the
- * library they belong to. All text is formatted by vm_fmt (pool/fmt.h):
+ * library they belong to. All text is formatted by vm_fmt (base/fmt.h):
  * as the malloc of a program, the core must not re-enter malloc through
  * snprintf while it holds one of its locks.
  */
@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pool/fmt.h"
-#include "pool/log.h"
+#include "base/fmt.h"
+#include "base/log.h"
 
 #if defined(VM_INTERPOSE) && VM_INTERPOSE
 #define VM_LIBRARY_NAME		"libvmmalloc"

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "pool/pagemap.h"
+#include "large/pagemap.h"
 
 pagemap_entry_t pagemap_empty_leaf[PAGEMAP_LEAF_ENTRIES];
 
