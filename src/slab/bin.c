@@ -10,13 +10,13 @@
  * through the page map when one of their objects is freed.
  * A slab is made and given back with its bin's lock held (the extent lock
  * ranks after it), so a slab is never seen half set up.
- * The transfer stack (slab.h) is filled by flushes only (objects checked
+ * The transfer stack (bin.h) is filled by flushes only (objects checked
  * on their way into a cache), emptied by refills first, and drained into
  * the slabs when the pool is full: 0 <= nxfer <= xfer_cap.
  */
 #include <string.h>
 
-#include "slab/slab.h"
+#include "slab/bin.h"
 
 void
 bin_init(bin_t *bin, unsigned cls, void **xfer, uint64_t tag_key)

@@ -1,5 +1,5 @@
 /*
- * sizeclass.c -- the size class table (see slab.h).
+ * sizeclass.c -- the size class table (see sizeclass.h).
  *
  * Owns sc_table, filled once. The slab of a class is the smallest number of
  * pages (at most 32) whose tail waste is at most 1/64 of the slab and that
@@ -11,7 +11,8 @@
  */
 #include <pthread.h>
 
-#include "slab/slab.h"
+#include "large/large.h"
+#include "slab/sizeclass.h"
 
 sc_info_t sc_table[SC_NCLASSES];
 uint8_t sc_lookup[1024 / 16 + 1];

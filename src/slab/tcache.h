@@ -27,14 +27,14 @@
  * consistent atomics instead.
  * Invariant: a cached object is an object of its class whose slab bit says
  * "in use", and is in no other cache and no other slot; it carries the
- * tag of free objects (slab_tag, slab.h), so a second free of it is caught
+ * tag of free objects (slab_tag, tag.h), so a second free of it is caught
  * wherever it is cached.
  */
 #ifndef VM_TCACHE_H
 #define VM_TCACHE_H
 
 #include <stdatomic.h>
-#include "slab/slab.h"
+#include "slab/bin.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define TC_SEQ_CST 1

@@ -1,12 +1,13 @@
 /*
- * slab.c -- one slab: its objects and their free bitmap (see slab.h).
+ * slab_run.c -- one slab: its objects and their free bitmap (see
+ * slab_run.h).
  *
  * Owns run_t.bitmap and run_t.nfree of RUN_SLAB runs (the per-object
- * operations are inline in slab.h). Invariant: nfree == popcount(bitmap),
+ * operations are inline in slab_run.h). Invariant: nfree == popcount(bitmap),
  * and no bit at or above nobjs is set. A new slab's objects are all free,
- * so all tagged (slab.h).
+ * so all tagged (tag.h).
  */
-#include "slab/slab.h"
+#include "slab/slab_run.h"
 
 void
 slab_init(const region_t *rg, run_t *run, unsigned cls, uint64_t key)
