@@ -16,9 +16,6 @@
 #include <unistd.h>
 
 #include "dax/dax.h"
-#include "internal.h"
-#include "base/fmt.h"
-#include "base/log.h"
 
 int
 backing_open_tmpfile(const char *dir)

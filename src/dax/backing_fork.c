@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "dax/dax.h"
-#include "base/log.h"
 
 int
 backing_remap_private(backing_t *b)

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "base/base.h"
+
 enum backing_kind_e {
 	BACKING_REGION = 0,	/* memory the caller mapped */
 	BACKING_FILE = 1,	/* a temporary file we made and mapped */

@@ -16,7 +16,6 @@
 #include <sys/sysmacros.h>
 
 #include "dax/dax.h"
-#include "base/log.h"
 
 #if defined(VM_INTERPOSE) && VM_INTERPOSE
 int

@@ -20,10 +20,7 @@
 #include <unistd.h>
 
 #include "libvmem.h"
-#include "base/log.h"
-
 #include "dax/dax.h"
-#include "base/fmt.h"
 
 int
 devdax_is_dax(const char *sysfs_root, const struct stat *st)

@@ -26,8 +26,6 @@
 #include <unistd.h>
 
 #include "interpose/interpose.h"
-#include "base/fmt.h"
-#include "base/log.h"
 
 static int mode;
 static const char *pool_dir;

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pool/vmem.h"
+#include "pool/pool.h"
 
 #define VMM_PUBLIC	__attribute__((visibility("default")))
 

@@ -13,7 +13,6 @@
 #include <pthread.h>
 
 #include "interpose/interpose.h"
-#include "base/log.h"
 
 static void (*libc_free)(void *);
 static size_t (*libc_usable_size)(void *);

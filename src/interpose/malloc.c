@@ -23,8 +23,6 @@
 
 #include "interpose/interpose.h"
 #include "libvmmalloc.h"
-#include "pool/fastpath.h"
-#include "base/log.h"
 
 static inline VMEM *
 pool(void)

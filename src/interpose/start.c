@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "interpose/interpose.h"
-#include "base/log.h"
 
 VMEM *_Atomic vmm_pool;
 uintptr_t vmm_base;

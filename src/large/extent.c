@@ -8,7 +8,9 @@
  *   a RUN_FREE or RUN_LARGE run maps its first and last page, a RUN_SLAB
  *   maps all its pages; all other pages of the data area map to 0.
  */
-#include "large/large.h"
+#include "large/extent.h"
+#include "large/extent_tree.h"
+#include "large/purge.h"
 
 /* writes the page map entries of the run at page for its kind */
 static void

@@ -11,7 +11,7 @@
  * A node's key must not change while it is in the tree: remove, change,
  * insert.
  */
-#include "large/large.h"
+#include "large/extent_tree.h"
 
 uint32_t
 etree_priority(uint32_t page)

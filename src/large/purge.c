@@ -24,7 +24,7 @@
  * Invariant (checked by vmem_check): a purged chunk lies wholly inside
  * free runs; purged_chunks == the number of bits set.
  */
-#include "large/large.h"
+#include "large/purge.h"
 
 static void
 set_purged(region_t *rg, uint32_t chunk, bool on)

@@ -30,7 +30,7 @@
 #define VM_RUN_H
 
 #include <stdint.h>
-#include "internal.h"
+#include "base/base.h"
 
 enum run_kind_e {
 	RUN_NONE = 0,

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "base/log.h"
 #include "pool/fastpath.h"
 
 VM_COLD static void *

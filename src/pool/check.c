@@ -23,8 +23,6 @@
  */
 #include <stdarg.h>
 
-#include "base/fmt.h"
-#include "base/log.h"
 #include "pool/vmem.h"
 
 #define TREE_MAX_DEPTH 10000

@@ -16,7 +16,6 @@
 #ifndef VM_FASTPATH_H
 #define VM_FASTPATH_H
 
-#include "base/log.h"
 #include "pool/vmem.h"
 
 /* malloc when the cache had no object, or size is large */

@@ -7,8 +7,6 @@
  * print_func has a use (it receives vmem_stats_print output); the memory
  * functions are accepted for source compatibility and not called.
  */
-#include "base/fmt.h"
-#include "base/log.h"
 #include "pool/vmem.h"
 
 VM_EXPORT const char *

@@ -12,8 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/fmt.h"
-#include "base/log.h"
 #include "pool/vmem.h"
 
 bool

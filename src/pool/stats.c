@@ -17,7 +17,6 @@
  */
 #include <string.h>
 
-#include "base/log.h"
 #include "pool/vmem.h"
 
 struct snapshot {

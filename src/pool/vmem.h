@@ -19,8 +19,7 @@
 #define VM_VMEM_H
 
 #include "libvmem.h"
-#include "dax/dax.h"
-#include "slab/tcache.h"
+#include "slab/slab.h"
 
 #define VMEM_MAGIC	0x766d656d706f6f6cULL	/* "vmempool" */
 

@@ -19,7 +19,7 @@
 #ifndef VM_BIN_H
 #define VM_BIN_H
 
-#include "base/lock.h"
+#include "base/base.h"
 #include "slab/slab_run.h"
 
 /* the transfer stack: at most this many objects, and about 64 KiB */

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "base/base.h"
 
 #define SC_NCLASSES	64
 #define SC_SMALL_MAX	((size_t)16384)

@@ -1,0 +1,20 @@
+/*
+ * base.h -- the floor of the core: what every layer uses and no layer
+ * owns. Higher layers include this header only.
+ *
+ *   internal.h  (src/) attributes, leveled assertions, page arithmetic
+ *   lock.h      the one lock type of the core, and the lock order
+ *   log.h       error messages, the debug log, the output sink
+ *   fmt.h       formatting that never allocates
+ *
+ * Nothing here knows about pools, runs or objects.
+ */
+#ifndef VM_BASE_H
+#define VM_BASE_H
+
+#include "internal.h"
+#include "base/lock.h"
+#include "base/log.h"
+#include "base/fmt.h"
+
+#endif /* VM_BASE_H */

@@ -1,0 +1,81 @@
+/*
+ * extent.h -- the best-fit extent manager: hands out page runs for large
+ * objects and slabs, and takes them back.
+ *
+ * Free extents are RUN_FREE runs kept in a treap ordered by (pages, first
+ * page), so the best fit -- the smallest free extent that is large enough,
+ * the lowest address among equals -- is found in O(log n). A freed run is
+ * merged with free neighbours at once (found through the page map), so no
+ * two free runs ever touch. Alignment padding is given back as free runs.
+ * Memory of large frees is given back to the system in 2 MiB chunks and
+ * reserved again before reuse; in a pool file on tmpfs, a chunk is mapped
+ * in one call when it is first used (purge.c).
+ *
+ * Thread safety: every extents_* function takes ex->lock itself, except the
+ * *_locked ones, whose caller holds it. The lock ranks after bin locks
+ * (base/lock.h).
+ */
+#ifndef VM_EXTENT_H
+#define VM_EXTENT_H
+
+#include "base/base.h"
+#include "dax/dax.h"
+#include "large/region.h"
+
+typedef struct extents_s {
+	vm_lock_t lock;
+	uint32_t tree;		/* treap root (page number, 0 = empty) */
+	uint32_t nfree_runs;	/* RUN_FREE runs */
+	uint64_t free_pages;	/* pages in RUN_FREE runs */
+	uint64_t large_pages;	/* pages in RUN_LARGE runs */
+	uint64_t slab_pages;	/* pages in RUN_SLAB runs */
+	uint64_t nlarge;	/* live large objects */
+	uint64_t nmalloc_large;	/* large allocations ever made */
+	uint64_t nfree_large;	/* large objects ever freed */
+	uint64_t nresize_inplace; /* resizes done without moving */
+	const backing_t *backing; /* where purged memory goes back to */
+	uint64_t purged_chunks;	/* chunks given back now (purge.c) */
+	uint64_t npurges;	/* chunks ever given back */
+	uint32_t map_ahead_end;	/* chunks from here on are mapped whole when
+				 * a run first lands in them (purge.c);
+				 * UINT32_MAX: never */
+	uint32_t pad;
+	uint64_t nmapped_ahead;	/* chunks mapped that way */
+} __attribute__((aligned(64))) extents_t;	/* its lock and counters share
+						 * no line with what the free
+						 * path reads */
+
+/*
+ * The whole data area of rg becomes one free run; freed memory is given
+ * back to backing (NULL: never).
+ */
+void extents_init(extents_t *ex, region_t *rg, const backing_t *backing);
+
+/*
+ * A run of npages pages whose first byte is aligned to align (a power of
+ * two; anything up to VM_PAGE means page aligned), of the given kind
+ * (RUN_LARGE or RUN_SLAB), mapped in the page map. NULL if no free extent
+ * can hold it.
+ */
+run_t *extents_alloc(extents_t *ex, region_t *rg, size_t npages,
+		size_t align, enum run_kind_e kind);
+/* the same for a slab of class cls (page aligned): its class is in its
+ * page-map entries from the start */
+run_t *extents_alloc_slab(extents_t *ex, region_t *rg, size_t npages,
+		unsigned cls);
+
+/* gives a RUN_LARGE or RUN_SLAB run back; false (nothing done) if run is
+ * neither, e.g. a large object freed twice at the same time */
+bool extents_free(extents_t *ex, region_t *rg, run_t *run);
+
+/* sets the cls of a RUN_LARGE run (RUN_CLS_TCACHE) and maps it again */
+void extents_set_cls(extents_t *ex, region_t *rg, run_t *run, uint8_t cls);
+
+/*
+ * Changes the length of a RUN_LARGE run to npages without moving it: a
+ * shrink always succeeds; a growth succeeds when the run that follows is
+ * free and long enough. Returns true when done.
+ */
+bool extents_resize(extents_t *ex, region_t *rg, run_t *run, size_t npages);
+
+#endif /* VM_EXTENT_H */
