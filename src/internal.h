@@ -1,6 +1,7 @@
 /*
  * internal.h -- what every module of the core shares: compiler attributes,
- * leveled assertions, page arithmetic and small bit helpers.
+ * leveled assertions, page arithmetic, small bit helpers and the two
+ * compiler hints of the fast paths.
  *
  * Nothing here allocates or keeps state. Public declarations live in
  * include/; module interfaces live in one header per directory.
@@ -71,5 +72,26 @@ vm_log2(uint64_t x)
 {
 	return 63u - (unsigned)__builtin_clzll(x);
 }
+
+/*
+ * Starts fetching the cache line at p for writing (PREFETCHW: the line
+ * comes exclusive, so the store that follows the load needs no second
+ * transfer when another core wrote it last; a no-op where the CPU lacks
+ * it). GCC emits PREFETCHW for __builtin_prefetch(p, 1) only when built
+ * for such a CPU, hence the asm on x86-64.
+ */
+static inline __attribute__((always_inline)) void
+vm_prefetch_write(const void *p)
+{
+#if defined(__x86_64__)
+	__asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+#else
+	__builtin_prefetch(p, 1);
+#endif
+}
+
+/* makes the compiler hold p's value in a register from here on, where it
+ * would otherwise recompute it for each use in another address mode */
+#define vm_materialize(p)	__asm__("" : "+r"(p))
 
 #endif /* VM_INTERNAL_H */

@@ -6,6 +6,7 @@
  *   lock.h      the one lock type of the core, and the lock order
  *   log.h       error messages, the debug log, the output sink
  *   fmt.h       formatting that never allocates
+ *   stack.h     a bounded stack of pointers (the thread caches' stacks)
  *
  * Nothing here knows about pools, runs or objects.
  */
@@ -16,5 +17,6 @@
 #include "base/lock.h"
 #include "base/log.h"
 #include "base/fmt.h"
+#include "base/stack.h"
 
 #endif /* VM_BASE_H */

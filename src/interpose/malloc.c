@@ -234,7 +234,7 @@ malloc_trim(size_t pad)
 {
 	(void)pad;
 	VMEM *vmp = pool();
-	return vmp != NULL && pool_caches_drain(vmp) > 0;
+	return vmp != NULL && caches_drain(&vmp->slabs) > 0;
 }
 
 /* the pool has no tunables: every parameter is accepted and ignored */

@@ -9,6 +9,8 @@
  *   extent.h       the extent manager: runs handed out and taken back
  *   extent_tree.h  its treap of free extents
  *   purge.h        freed memory given back to the system, and taken again
+ *   lcache.h       a thread's cache of large runs, by length
+ *   object.h       large objects: one run each
  *
  * The page map and the run records live here, not in a floor of their
  * own: they describe page runs, and this layer writes every one of them
@@ -27,5 +29,7 @@
 #include "large/extent.h"
 #include "large/extent_tree.h"
 #include "large/purge.h"
+#include "large/lcache.h"
+#include "large/object.h"
 
 #endif /* VM_LARGE_H */

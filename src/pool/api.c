@@ -1,10 +1,14 @@
 /*
  * api.c -- the object functions of libvmem: malloc, free and friends.
  *
- * Owns no state. Small requests (up to SC_SMALL_MAX) go to the bin of their
- * size class, larger ones to the extent manager as whole pages. When the
- * pool has no room, the slabs the bins keep in reserve are given back and
- * the request is tried once more before it fails with ENOMEM.
+ * Owns no state. Each call decides once whether its object is small or
+ * large (by size, or by the page map) and hands it to the layer that owns
+ * it: small requests (up to SC_SMALL_MAX) go to this thread's cache of
+ * their class and its bin (slab/small.h), larger ones to this thread's
+ * cache of large runs and the extent manager as whole pages
+ * (large/object.h). When the pool has no room, what the caches and bins
+ * keep in reserve is given back (pool_reclaim) and the request is tried
+ * once more before it fails with ENOMEM.
  */
 #include <errno.h>
 #include <string.h>
@@ -20,60 +24,25 @@ out_of_memory(size_t size)
 	return NULL;
 }
 
-/* enters this thread's cache of vmp, waiting out a stealer; NULL if none */
-static tcache_t *
-cache_enter(VMEM *vmp)
-{
-	tcache_t *tc = tc_real(thread_cache(vmp));
-	if (vm_unlikely(tc == NULL) && (tc = pool_tcache(vmp)) == NULL)
-		return NULL;
-	for (;;) {
-		tc_enter(tc);
-		if (vm_likely(!tc_stolen(tc)))
-			return tc;
-		tc_exit(tc);
-		pool_caches_wait(vmp);
-	}
-}
-
 /* a small object of class cls, giving reserves back if the pool is full */
 static void *
 small_alloc(VMEM *vmp, unsigned cls)
 {
-	bin_t *bin = &vmp->bins[cls];
-	tcache_t *tc = cache_enter(vmp);
-	if (tc != NULL) {
-		void *p = tcache_refill(tc, cls, bin, &vmp->region,
-				&vmp->extents);
-		tc_exit(tc);
-		if (vm_likely(p != NULL)) {
-			slab_tag_clear(p);
-			return p;
-		}
-	}
-	/* no cache, or no room for a batch: one object, after a reclaim */
-	void *p = bin_malloc(bin, &vmp->region, &vmp->extents);
+	void *p = small_malloc(&vmp->slabs, cls);
 	if (vm_unlikely(p == NULL) && pool_reclaim(vmp) > 0)
-		p = bin_malloc(bin, &vmp->region, &vmp->extents);
-	if (p != NULL)
-		slab_tag_clear(p);
+		p = small_malloc_uncached(&vmp->slabs, cls);
 	return p;
 }
 
+/* a large object of size bytes aligned to align, giving reserves back if
+ * the pool is full */
 static void *
-large_alloc(VMEM *vmp, size_t size, size_t align)
+large_alloc_reclaim(VMEM *vmp, size_t size, size_t align)
 {
-	if (size > SIZE_MAX - VM_PAGE)
-		return NULL;
-	size_t npages = size == 0 ? 1 : VM_PAGES(size);
-	if (npages >= TC_LARGE_MIN_PAGES && npages <= TC_LARGE_MAX_PAGES &&
-			align <= VM_PAGE)
-		npages = tc_lround((uint32_t)npages);
-	run_t *run = extents_alloc(&vmp->extents, &vmp->region, npages, align,
-			RUN_LARGE);
-	if (vm_unlikely(run == NULL) && pool_reclaim(vmp) > 0)
-		run = extents_alloc(&vmp->extents, &vmp->region, npages, align,
-				RUN_LARGE);
+	run_t *run = large_alloc(&vmp->extents, &vmp->region, size, align);
+	if (vm_unlikely(run == NULL) && size <= SIZE_MAX - VM_PAGE &&
+			pool_reclaim(vmp) > 0)
+		run = large_alloc(&vmp->extents, &vmp->region, size, align);
 	if (run == NULL)
 		return NULL;
 	return region_addr(&vmp->region, region_run_page(&vmp->region, run));
@@ -85,45 +54,14 @@ pool_alloc(VMEM *vmp, size_t size)
 {
 	if (vm_likely(size <= SC_SMALL_MAX))
 		return small_alloc(vmp, sc_class(size));
-	return large_alloc(vmp, size, VM_PAGE);
+	return large_alloc_reclaim(vmp, size, VM_PAGE);
 }
 
 /*
- * True if the large run at ptr sits in a thread's cache: it carries the
- * mark (tcache.h), and a look through every cache, taken from its owner
- * for the moment, finds it there (a program may have stored the mark's
- * value in a live object).
+ * The run owning the live object that starts at ptr, or NULL (message
+ * set): a slab (its own checks come later, slab/small.h), or a large run
+ * that starts at ptr and sits in no thread's cache.
  */
-static bool
-large_in_cache(VMEM *vmp, const run_t *run, const void *ptr)
-{
-	if (run->npages < TC_LARGE_MIN_PAGES ||
-			run->npages > TC_LARGE_MAX_PAGES ||
-			!tc_lmarked(vmp->cache_key, ptr))
-		return false;
-	pool_caches_freeze(vmp);
-	bool held = tcache_holds_large(vmp->tcaches, vmp->tc_top, run, ptr);
-	pool_caches_thaw(vmp);
-	return held;
-}
-
-/*
- * True if the small object ptr of class cls, which carries the tag of a
- * cached object, sits in a thread's cache or on its bin's transfer stack:
- * a look through every cache, taken from its owner for the moment, and
- * the stack. Not to be called from inside this thread's cache (tc_enter).
- */
-static bool
-small_in_cache(VMEM *vmp, unsigned cls, const void *ptr)
-{
-	pool_caches_freeze(vmp);
-	bool held = tcache_holds_small(vmp->tcaches, vmp->tc_top, cls, ptr) ||
-			bin_xfer_holds(&vmp->bins[cls], ptr);
-	pool_caches_thaw(vmp);
-	return held;
-}
-
-/* the run owning the object that starts at ptr, or NULL (message set) */
 static run_t *
 pool_object_run(VMEM *vmp, const void *ptr)
 {
@@ -132,15 +70,12 @@ pool_object_run(VMEM *vmp, const void *ptr)
 		vm_err("%p is not an object of pool %p", ptr, (void *)vmp);
 		return NULL;
 	}
-	uint32_t page = region_page(rg, ptr);
-	run_t *run = region_lookup(rg, page);
+	run_t *run = region_lookup(rg, region_page(rg, ptr));
 	if (vm_likely(run != NULL)) {
 		if (run->kind == RUN_SLAB)
 			return run;
-		if (run->kind == RUN_LARGE && region_run_page(rg, run) == page &&
-				((uintptr_t)ptr & VM_PAGE_MASK) == 0 &&
-				run->cls != RUN_CLS_TCACHE &&
-				!large_in_cache(vmp, run, ptr))
+		if (large_starts_object(rg, run, ptr) &&
+				!caches_hold_large(&vmp->slabs, run, ptr))
 			return run;
 	}
 	vm_err("%p is not the start of a live object of pool %p", ptr,
@@ -148,85 +83,20 @@ pool_object_run(VMEM *vmp, const void *ptr)
 	return NULL;
 }
 
-/*
- * True unless the object ptr of the slab run is free in its slab or in a
- * thread's cache (message set then): free's test. The bitmap is read
- * without the bin lock, but, as in free, inside this thread's cache, where
- * vmem_check's marks (made with every cache taken) cannot be under way.
- */
-static bool
-slab_object_unfreed(VMEM *vmp, run_t *run, const void *ptr)
-{
-	unsigned idx;
-	bool freed = !slab_index(&vmp->region, run, ptr, &idx);
-	if (!freed) {
-		tcache_t *tc = cache_enter(vmp);
-		if (tc != NULL) {
-			freed = slab_obj_is_free_nolock(run, idx);
-			tc_exit(tc);
-		} else {
-			freed = !bin_owns(&vmp->bins[run->cls], run, ptr,
-					&vmp->region);
-		}
-	}
-	if (!freed && slab_tagged(vmp->stag_key, ptr))
-		freed = small_in_cache(vmp, run->cls, ptr);
-	if (!freed)
-		return true;
-	vm_err("%p is not a live object of pool %p", ptr, (void *)vmp);
-	return false;
-}
-
-/* true if ptr is a live object of the slab run (message set if not) */
-static bool
-slab_object_live(VMEM *vmp, run_t *run, const void *ptr)
-{
-	if (bin_owns(&vmp->bins[run->cls], run, ptr, &vmp->region))
-		return true;
-	vm_err("%p is not a live object of pool %p", ptr, (void *)vmp);
-	return false;
-}
-
-/* usable bytes of the live object ptr of run */
+/* usable bytes of the live object of run */
 static size_t
 object_size(const run_t *run)
 {
-	if (run->kind == RUN_SLAB)
-		return sc_table[run->cls].size;
-	return (size_t)run->npages << VM_PAGE_SHIFT;
+	return run->kind == RUN_SLAB ? small_size(run) : large_size(run);
 }
 
-/* frees ptr of run; false (message set) if it is not a live object */
-static bool
-object_free(VMEM *vmp, run_t *run, void *ptr)
+/* frees the large object ptr of run (message if it was freed meanwhile) */
+static void
+large_free(VMEM *vmp, run_t *run, void *ptr)
 {
-	if (run->kind == RUN_SLAB) {
-		if (vm_likely(bin_free(&vmp->bins[run->cls], run, ptr,
-				&vmp->region, &vmp->extents)))
-			return true;
-		vm_err("%p is not a live object of pool %p (double free?)",
-				ptr, (void *)vmp);
-		return false;
-	}
-	if (vm_likely(extents_free(&vmp->extents, &vmp->region, run)))
-		return true;
-	vm_err("%p is not a live object of pool %p (double free?)", ptr,
-			(void *)vmp);
-	return false;
-}
-
-/* a large object from this thread's cache of runs, or NULL */
-static void *
-large_cached_alloc(VMEM *vmp, size_t size)
-{
-	if (size > (size_t)TC_LARGE_MAX_PAGES << VM_PAGE_SHIFT)
-		return NULL;
-	tcache_t *tc = cache_enter(vmp);
-	if (tc == NULL)
-		return NULL;
-	void *p = tcache_large_pop(tc, tc_lround((uint32_t)VM_PAGES(size)));
-	tc_exit(tc);
-	return p;
+	if (vm_unlikely(!extents_free(&vmp->extents, &vmp->region, run)))
+		vm_err("%p is not a live object of pool %p (double free?)", ptr,
+				(void *)vmp);
 }
 
 VM_NOINLINE void *
@@ -234,7 +104,7 @@ pool_malloc_slow(VMEM *vmp, size_t size)
 {
 	void *p = NULL;
 	if (size > SC_SMALL_MAX && vm_log_level() < 4)
-		p = large_cached_alloc(vmp, size);
+		p = caches_large_pop(&vmp->slabs, size);
 	if (p == NULL)
 		p = pool_alloc(vmp, size);
 	vm_log(4, "vmp %p size %zu -> %p", (void *)vmp, size, p);
@@ -249,50 +119,6 @@ vmem_malloc(VMEM *vmp, size_t size)
 }
 
 VM_NOINLINE void
-pool_free_full(VMEM *vmp, tcache_t *tc, unsigned cls, void *ptr)
-{
-	if (vm_unlikely(tc == &tc_none)) {	/* no cache yet */
-		tc_exit(tc);
-		pool_free_slow(vmp, ptr);
-		return;
-	}
-	tc_bin_t *b = &tc->bins[cls];
-	unsigned refused = tcache_flush(tc, cls, b->cap / 2, &vmp->bins[cls],
-			&vmp->region, &vmp->extents);
-	slab_tag_set(vmp->stag_key, ptr);
-	*b->top++ = ptr;
-	tc_exit(tc);
-	if (refused != 0)
-		vm_err("%u objects of %u bytes were freed twice", refused,
-				sc_table[cls].size);
-}
-
-/* a small object to this thread's cache; false if it has none */
-static bool
-cache_free(VMEM *vmp, run_t *run, unsigned idx, void *ptr)
-{
-	tcache_t *tc = cache_enter(vmp);
-	if (tc == NULL)
-		return false;
-	unsigned cls = run->cls;
-	tc_bin_t *b = &tc->bins[cls];
-	if (slab_obj_is_free_nolock(run, idx)) {
-		tc_exit(tc);
-		vm_err("%p is not a live object of pool %p (double free?)",
-				ptr, (void *)vmp);
-		return true;
-	}
-	if (b->top == b->end) {
-		pool_free_full(vmp, tc, cls, ptr);
-		return true;
-	}
-	*b->top++ = ptr;
-	slab_tag_set(vmp->stag_key, ptr);
-	tc_exit(tc);
-	return true;
-}
-
-VM_NOINLINE void
 pool_free_slow(VMEM *vmp, void *ptr)
 {
 	vm_log(4, "vmp %p ptr %p", (void *)vmp, ptr);
@@ -301,25 +127,10 @@ pool_free_slow(VMEM *vmp, void *ptr)
 	run_t *run = pool_object_run(vmp, ptr);
 	if (run == NULL)
 		return;
-	unsigned idx;
-	if (run->kind != RUN_SLAB) {
-		object_free(vmp, run, ptr);
-		return;
-	}
-	if (!slab_index(&vmp->region, run, ptr, &idx)) {
-		vm_err("%p is not a live object of pool %p (not the start of "
-				"an object)", ptr, (void *)vmp);
-		return;
-	}
-	/* only now is ptr known to start an object with a second word */
-	if (slab_tagged(vmp->stag_key, ptr) &&
-			small_in_cache(vmp, run->cls, ptr)) {
-		vm_err("%p is not a live object of pool %p (freed twice: it "
-				"is in a thread's cache)", ptr, (void *)vmp);
-		return;
-	}
-	if (!cache_free(vmp, run, idx, ptr))
-		object_free(vmp, run, ptr);
+	if (run->kind == RUN_SLAB)
+		small_free(&vmp->slabs, run, ptr);
+	else
+		large_free(vmp, run, ptr);
 }
 
 VM_EXPORT void
@@ -346,7 +157,7 @@ vmem_calloc(VMEM *vmp, size_t nmemb, size_t size)
 	return p;
 }
 
-/* moves the object ptr of run to a new one of size bytes */
+/* moves the large object ptr of run to a new one of size bytes */
 static void *
 realloc_move(VMEM *vmp, run_t *run, void *ptr, size_t size)
 {
@@ -355,35 +166,15 @@ realloc_move(VMEM *vmp, run_t *run, void *ptr, size_t size)
 		return NULL;
 	size_t old = object_size(run);
 	memcpy(q, ptr, old < size ? old : size);
-	object_free(vmp, run, ptr);
+	large_free(vmp, run, ptr);
 	return q;
-}
-
-/*
- * The slab of ptr if ptr starts a small object that free's fast path would
- * take as live: the page map names a slab, ptr starts an object of it that
- * carries no tag of a free object. NULL otherwise, and then the caller's
- * general path decides.
- */
-static run_t *
-live_small_object(VMEM *vmp, const void *ptr)
-{
-	region_t *rg = &vmp->region;
-	uintptr_t off = (uintptr_t)ptr - rg->base;
-	if (off >= rg->size)
-		return NULL;
-	uint64_t slab = pagemap_get_at(&rg->pagemap, off) - RUN_SLAB;
-	if ((slab & RUN_KIND_MASK) != 0 ||
-			!slab_ptr_live(vmp->stag_key, slab, off, ptr))
-		return NULL;
-	return region_run(rg, pagemap_slab_page(slab));
 }
 
 /* realloc of the live object ptr of the slab run; size > 0 */
 static void *
 realloc_slab_object(VMEM *vmp, const run_t *run, void *ptr, size_t size)
 {
-	size_t old = sc_table[run->cls].size;
+	size_t old = small_size(run);
 	if (size <= SC_SMALL_MAX && sc_class(size) == run->cls)
 		return ptr;
 	/* through the thread cache both ways, as malloc and free */
@@ -407,7 +198,7 @@ vmem_realloc(VMEM *vmp, void *ptr, size_t size)
 	vm_assert(vmp != NULL && vmp->magic == VMEM_MAGIC);
 	vm_log(4, "vmp %p ptr %p size %zu", (void *)vmp, ptr, size);
 	if (vm_likely(ptr != NULL && size != 0) && vm_log_level() < 4) {
-		run_t *run = live_small_object(vmp, ptr);
+		run_t *run = small_live(&vmp->slabs, ptr);
 		if (vm_likely(run != NULL))
 			return realloc_slab_object(vmp, run, ptr, size);
 	}
@@ -421,7 +212,7 @@ vmem_realloc(VMEM *vmp, void *ptr, size_t size)
 	}
 	run_t *run = pool_object_run(vmp, ptr);
 	if (run == NULL || (run->kind == RUN_SLAB &&
-			!slab_object_unfreed(vmp, run, ptr))) {
+			!small_unfreed(&vmp->slabs, run, ptr))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -466,7 +257,7 @@ vmem_aligned_alloc(VMEM *vmp, size_t alignment, size_t size)
 		vm_assert_internal(sc_table[cls].size % alignment == 0);
 		p = small_alloc(vmp, cls);
 	} else {
-		p = large_alloc(vmp, size, alignment);
+		p = large_alloc_reclaim(vmp, size, alignment);
 	}
 	if (p == NULL)
 		return out_of_memory(size);
@@ -503,7 +294,7 @@ vmem_malloc_usable_size(VMEM *vmp, void *ptr)
 	run_t *run = pool_object_run(vmp, ptr);
 	if (run == NULL)
 		return 0;
-	if (run->kind == RUN_SLAB && !slab_object_live(vmp, run, ptr))
+	if (run->kind == RUN_SLAB && !small_owned(&vmp->slabs, run, ptr))
 		return 0;
 	return object_size(run);
 }

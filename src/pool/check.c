@@ -212,7 +212,7 @@ static bool
 check_bin(struct walk *w, unsigned cls)
 {
 	const region_t *rg = &w->vmp->region;
-	const bin_t *bin = &w->vmp->bins[cls];
+	const bin_t *bin = &w->vmp->slabs.bins[cls];
 	uint32_t prev = 0, count = 0;
 	for (uint32_t page = bin->head; page != 0;) {
 		if (page < rg->data_first || page >= rg->npages ||
@@ -274,10 +274,10 @@ check_cached(struct walk *w, void *obj, unsigned cls, bool mark, bool restore)
 
 /* a stack of cap slots whose top lies within it */
 static bool
-stack_sane(const tc_bin_t *b, uint32_t cap)
+stack_sane(const vm_stack_t *b, uint32_t cap)
 {
 	return b->cap == cap && b->end == b->objs + cap &&
-			tc_count(b) <= cap && b->top >= b->objs;
+			vm_stack_count(b) <= cap && b->top >= b->objs;
 }
 
 /*
@@ -290,23 +290,23 @@ check_cached_runs(struct walk *w, const tcache_t *tc, uint64_t *count)
 {
 	const region_t *rg = &w->vmp->region;
 	uint64_t bytes = 0;
-	for (unsigned k = 0; k < TC_LBUCKETS; k++) {
-		const tc_bin_t *b = &tc->lbins[k];
-		if (!stack_sane(b, tcache_lcap(k)))
+	for (unsigned k = 0; k < LCACHE_BUCKETS; k++) {
+		const vm_stack_t *b = &tc->large.buckets[k];
+		if (!stack_sane(b, lcache_cap(k)))
 			return corrupt("cache %u, large bucket %u: %llu of %u runs",
 					tc->index, k,
-					(unsigned long long)tc_count(b), b->cap);
-		for (uint32_t i = 0; i < tc_count(b); i++) {
-			const void *a = tc_lslot_addr(b->objs[i]);
+					(unsigned long long)vm_stack_count(b), b->cap);
+		for (uint32_t i = 0; i < vm_stack_count(b); i++) {
+			const void *a = lcache_slot_addr(b->objs[i]);
 			run_t *run = region_has_data(rg, a) ?
 					region_lookup(rg, region_page(rg, a)) : NULL;
 			if (run == NULL || run->kind != RUN_LARGE ||
 					region_addr(rg, region_run_page(rg, run)) != a ||
-					tc_lslot_pages(b->objs[i]) != run->npages ||
-					run->npages < TC_LARGE_MIN_PAGES ||
-					run->npages > TC_LARGE_MAX_PAGES ||
-					tc_lbucket(run->npages) != k ||
-					!tc_lmarked(w->vmp->cache_key, a))
+					lcache_slot_pages(b->objs[i]) != run->npages ||
+					run->npages < LCACHE_MIN_PAGES ||
+					run->npages > LCACHE_MAX_PAGES ||
+					lcache_bucket(run->npages) != k ||
+					!lcache_marked(w->vmp->slabs.large_key, a))
 				return corrupt("cache %u holds %p in large bucket "
 						"%u: not a cached run of it", tc->index,
 						a, k);
@@ -316,13 +316,13 @@ check_cached_runs(struct walk *w, const tcache_t *tc, uint64_t *count)
 			run->cls = RUN_CLS_SEEN;
 			bytes += (uint64_t)run->npages << VM_PAGE_SHIFT;
 		}
-		*count += tc_count(b);
+		*count += vm_stack_count(b);
 	}
-	if (bytes != tc->large_bytes || bytes > tc->large_budget)
+	if (bytes != tc->large.bytes || bytes > tc->large.budget)
 		return corrupt("cache %u: large runs of %llu bytes, counted %llu, "
 				"budget %llu", tc->index, (unsigned long long)bytes,
-				(unsigned long long)tc->large_bytes,
-				(unsigned long long)tc->large_budget);
+				(unsigned long long)tc->large.bytes,
+				(unsigned long long)tc->large.budget);
 	return true;
 }
 
@@ -331,10 +331,10 @@ static void
 unsee_cached_runs(struct walk *w, const tcache_t *tc)
 {
 	const region_t *rg = &w->vmp->region;
-	for (unsigned k = 0; k < TC_LBUCKETS; k++) {
-		const tc_bin_t *b = &tc->lbins[k];
-		for (uint32_t i = 0; i < tc_count(b) && i < b->cap; i++) {
-			const void *a = tc_lslot_addr(b->objs[i]);
+	for (unsigned k = 0; k < LCACHE_BUCKETS; k++) {
+		const vm_stack_t *b = &tc->large.buckets[k];
+		for (uint32_t i = 0; i < vm_stack_count(b) && i < b->cap; i++) {
+			const void *a = lcache_slot_addr(b->objs[i]);
 			run_t *run = region_has_data(rg, a) ?
 					region_lookup(rg, region_page(rg, a)) : NULL;
 			if (run != NULL && run->kind == RUN_LARGE &&
@@ -379,9 +379,9 @@ check_caches(struct walk *w)
 	for (int pass = 0; pass < 2; pass++) {
 		uint64_t seen = 0;
 		uint32_t ncaches = 0;
-		for (uint32_t i = 1; i <= vmp->tc_top; i++) {
+		for (uint32_t i = 1; i <= vmp->slabs.tc_top; i++) {
 			tcache_t *tc = tc_real(atomic_load_explicit(
-					&vmp->tcaches[i], memory_order_relaxed));
+					&vmp->slabs.tcaches[i], memory_order_relaxed));
 			if (tc == NULL)
 				continue;
 			ncaches++;
@@ -390,8 +390,8 @@ check_caches(struct walk *w)
 			if (pass == 1)
 				unsee_cached_runs(w, tc);
 			for (unsigned c = 0; c < SC_NCLASSES; c++) {
-				tc_bin_t *b = &tc->bins[c];
-				uint64_t count = tc_count(b);
+				vm_stack_t *b = &tc->bins[c];
+				uint64_t count = vm_stack_count(b);
 				if (pass == 0 && ok && (!stack_sane(b,
 						tcache_cap(c)) || tc->index != i)) {
 					ok = corrupt("cache of thread %u, class %u: "
@@ -408,7 +408,7 @@ check_caches(struct walk *w)
 		}
 		/* the transfer stacks, after the caches in both passes */
 		for (unsigned c = 0; c < SC_NCLASSES; c++) {
-			bin_t *bin = &vmp->bins[c];
+			bin_t *bin = &vmp->slabs.bins[c];
 			if (pass == 0 && ok && (bin->nxfer > bin->xfer_cap ||
 					bin->xfer_cap > BIN_XFER_MAX))
 				ok = corrupt("class %u: %u objects on a transfer "
@@ -423,9 +423,9 @@ check_caches(struct walk *w)
 		if (pass == 0) {
 			todo = marked = seen;
 			w->cached = marked;
-			if (ok && ncaches != vmp->ncaches)
+			if (ok && ncaches != vmp->slabs.ncaches)
 				ok = corrupt("%u caches found, %u counted",
-						ncaches, vmp->ncaches);
+						ncaches, vmp->slabs.ncaches);
 		}
 	}
 	return ok;
@@ -480,14 +480,8 @@ vmem_check(VMEM *vmp)
 		return -1;
 	}
 	struct walk w = { .vmp = vmp };
-	pool_caches_freeze(vmp);
-	for (unsigned c = 0; c < SC_NCLASSES; c++)
-		vm_lock(&vmp->bins[c].lock);
-	vm_lock(&vmp->extents.lock);
+	pool_lock_all(vmp);
 	bool ok = check_pool(&w);
-	vm_unlock(&vmp->extents.lock);
-	for (unsigned c = SC_NCLASSES; c-- > 0;)
-		vm_unlock(&vmp->bins[c].lock);
-	pool_caches_thaw(vmp);
+	pool_unlock_all(vmp);
 	return ok ? 1 : 0;
 }

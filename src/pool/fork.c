@@ -31,37 +31,17 @@ fork_set_hooks(const struct fork_hooks *h)
 }
 
 static void
-lock_pool(VMEM *vmp)
-{
-	pool_caches_freeze(vmp);
-	for (unsigned c = 0; c < SC_NCLASSES; c++)
-		vm_lock(&vmp->bins[c].lock);
-	vm_lock(&vmp->extents.lock);
-}
-
-static void
-unlock_pool(VMEM *vmp)
-{
-	vm_unlock(&vmp->extents.lock);
-	for (unsigned c = SC_NCLASSES; c-- > 0;)
-		vm_unlock(&vmp->bins[c].lock);
-	pool_caches_thaw(vmp);
-}
-
-static void
 reinit_pool(VMEM *vmp)
 {
 	vm_lock_init(&vmp->extents.lock);
-	for (unsigned c = 0; c < SC_NCLASSES; c++)
-		vm_lock_init(&vmp->bins[c].lock);
-	vm_lock_init(&vmp->tc_lock);
+	slabs_fork_reinit(&vmp->slabs);
 }
 
 static void
 prefork(void)
 {
 	vm_lock(&registry_lock);
-	registry_foreach(lock_pool);
+	registry_foreach(pool_lock_all);
 	if (hooks != NULL)
 		hooks->prepare();
 }
@@ -71,7 +51,7 @@ postfork_parent(void)
 {
 	if (hooks != NULL)
 		hooks->parent();
-	registry_foreach(unlock_pool);
+	registry_foreach(pool_unlock_all);
 	vm_unlock(&registry_lock);
 }
 

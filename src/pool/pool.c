@@ -53,12 +53,9 @@ inside_large_object(VMEM *vmp, uintptr_t start, uintptr_t end)
 }
 
 /*
- * Builds a pool in [addr, addr + size); size is a multiple of VM_PAGE.
- * The caller puts it in the registry.
- */
-/*
- * The key that marks cached large runs (tcache.h): random, so that no
- * program stores the mark by chance; from getrandom, else from the clock
+ * The key that marks cached large runs (large/lcache.h; its complement
+ * tags free small objects, slab/tag.h): random, so that no program
+ * stores the mark by chance; from getrandom, else from the clock
  * and the address, mixed (splitmix64's finaliser).
  */
 static uint64_t
@@ -79,6 +76,10 @@ cache_key(const VMEM *vmp)
 	return k;
 }
 
+/*
+ * Builds a pool in [addr, addr + size); size is a multiple of VM_PAGE.
+ * The caller puts it in the registry.
+ */
 static VMEM *
 pool_init(void *addr, size_t size, const backing_t *backing)
 {
@@ -102,14 +103,9 @@ pool_init(void *addr, size_t size, const backing_t *backing)
 	region_init(&vmp->region, (uintptr_t)addr, (uint32_t)npages,
 			sizeof(struct vmem));
 	extents_init(&vmp->extents, &vmp->region, &vmp->backing);
-	vmp->cache_key = cache_key(vmp);
-	vmp->stag_key = ~vmp->cache_key;
-	for (unsigned c = 0; c < SC_NCLASSES; c++)
-		bin_init(&vmp->bins[c], c, vmp->xfer[c], vmp->stag_key);
-	vm_lock_init(&vmp->tc_lock);
-	/* no thread has a cache yet (one copy: cheaper than a loop of
-	 * stores under the sanitizers, which see it as one write) */
-	memcpy(vmp->tcaches, tc_none_slots, sizeof(vmp->tcaches));
+	slabs_init(&vmp->slabs, &vmp->region, &vmp->extents, cache_key(vmp),
+			vmp->xfer);
+	thread_hooks_init();
 	vmp->magic = VMEM_MAGIC;
 	vm_log(3, "pool %p: %zu bytes, data from page %u", (void *)vmp, size,
 			vmp->region.data_first);
@@ -291,12 +287,19 @@ vmem_delete(VMEM *vmp)
 size_t
 pool_reclaim(VMEM *vmp)
 {
-	size_t given = pool_caches_drain(vmp);
-	for (unsigned c = 0; c < SC_NCLASSES; c++) {
-		given += bin_xfer_drain(&vmp->bins[c], &vmp->region,
-				&vmp->extents);
-		given += bin_release_empty(&vmp->bins[c], &vmp->region,
-				&vmp->extents);
-	}
-	return given;
+	return slabs_reclaim(&vmp->slabs);
+}
+
+void
+pool_lock_all(VMEM *vmp)
+{
+	slabs_lock_all(&vmp->slabs);
+	vm_lock(&vmp->extents.lock);
+}
+
+void
+pool_unlock_all(VMEM *vmp)
+{
+	vm_unlock(&vmp->extents.lock);
+	slabs_unlock_all(&vmp->slabs);
 }

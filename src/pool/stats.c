@@ -40,25 +40,25 @@ struct snapshot {
 static void
 count_cached(VMEM *vmp, struct snapshot *s)
 {
-	pool_caches_freeze(vmp);
-	s->ncaches = vmp->ncaches;
-	for (uint32_t i = 1; i <= vmp->tc_top; i++) {
-		tcache_t *tc = tc_real(atomic_load_explicit(&vmp->tcaches[i],
+	caches_freeze(&vmp->slabs);
+	s->ncaches = vmp->slabs.ncaches;
+	for (uint32_t i = 1; i <= vmp->slabs.tc_top; i++) {
+		tcache_t *tc = tc_real(atomic_load_explicit(&vmp->slabs.tcaches[i],
 				memory_order_relaxed));
 		if (tc == NULL)
 			continue;
-		s->cached_large += tc->large_bytes;
-		for (unsigned k = 0; k < TC_LBUCKETS; k++)
-			s->cached_runs += tc_count(&tc->lbins[k]);
+		s->cached_large += tc->large.bytes;
+		for (unsigned k = 0; k < LCACHE_BUCKETS; k++)
+			s->cached_runs += vm_stack_count(&tc->large.buckets[k]);
 		for (unsigned c = 0; c < SC_NCLASSES; c++) {
-			uint64_t n = tc_count(&tc->bins[c]);
+			uint64_t n = vm_stack_count(&tc->bins[c]);
 			s->bins[c].cached += n;
 			s->cached_objs += n;
 			s->cached_bytes += n *
 					sc_table[c].size;
 		}
 	}
-	pool_caches_thaw(vmp);
+	caches_thaw(&vmp->slabs);
 }
 
 static void
@@ -67,7 +67,7 @@ take_snapshot(VMEM *vmp, struct snapshot *s)
 	memset(s, 0, sizeof(*s));
 	count_cached(vmp, s);
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
-		bin_t *bin = &vmp->bins[c];
+		bin_t *bin = &vmp->slabs.bins[c];
 		vm_lock(&bin->lock);
 		s->bins[c].nslabs = bin->nslabs;
 		s->bins[c].nempty = bin->nempty;

@@ -2,18 +2,18 @@
  * vmem.h -- the pool: the header at the start of every pool's region, and
  * the functions the API files share.
  *
- * This is the top layer of the core: it ties the region (page map and run
- * records, src/pool), the extent manager (src/large), the bins (src/slab)
- * and the backing (src/dax) together. A VMEM handle is the address of the
- * header, i.e. of the region's first byte.
+ * This is the top layer of the core: it ties the region and the extent
+ * manager (src/large), the bins and the threads' caches (src/slab) and the
+ * backing (src/dax) together. A VMEM handle is the address of the header,
+ * i.e. of the region's first byte.
  *
- *   struct vmem:  magic | region | extents | backing | registry node | bins
- *                 | cache lock | the threads' caches of this pool
+ *   struct vmem:  magic | region | extents | backing | registry node
+ *                 | slabs (keys, bins, the threads' caches of this pool)
  *                 | the bins' transfer stacks
  *
- * Thread safety: the header fields other than extents and bins never change
- * after creation; extents and each bin carry their own lock; the registry
- * of live pools has one global lock (rank 1).
+ * Thread safety: region and backing never change after creation; extents,
+ * each bin and the caches carry their own locks; the registry of live
+ * pools has one global lock (rank 1).
  */
 #ifndef VM_VMEM_H
 #define VM_VMEM_H
@@ -30,13 +30,7 @@ struct vmem {
 	backing_t backing;
 	struct vmem *reg_left, *reg_right; /* the registry (registry.c) */
 	uintptr_t reg_max_end;		/* highest end in this subtree */
-	bin_t bins[SC_NCLASSES];
-	vm_lock_t tc_lock;		/* taking caches from their owners */
-	uint32_t tc_top;		/* highest index that had a cache */
-	uint32_t ncaches;		/* caches now */
-	uint64_t cache_key;		/* random: marks cached large runs */
-	uint64_t stag_key;		/* ~cache_key: tags free small objects */
-	_Atomic(tcache_t *) tcaches[TC_MAX_THREADS + 1];	/* by thread */
+	slabs_t slabs;			/* bins and the threads' caches */
 	/* the bins' transfer stacks: last, and not cleared at creation (a
 	 * bin's nxfer says what is there), so a class's stays untouched
 	 * until used */
@@ -61,26 +55,9 @@ void registry_foreach(void (*fn)(VMEM *vmp));
 /* forgets the pools keep() refuses, writing nothing into their headers */
 void registry_keep(bool (*keep)(VMEM *vmp));
 
-/* ---- thread.c: thread caches ------------------------------------------- */
-/* this thread's index (0: none yet); tcaches[0] is always tc_none */
-extern VM_TLS uint32_t vm_tindex;
-/* this thread's cache of vmp, or tc_none (none yet, or it cannot have
- * one): the fast paths' way in */
-static inline tcache_t *
-thread_cache(VMEM *vmp)
-{
-	_Atomic(tcache_t *) *tcs = vmp->tcaches;	/* one address mode */
-	return atomic_load_explicit(tcs + vm_tindex, memory_order_relaxed);
-}
-/* this thread's cache of vmp, made on first use; NULL if it cannot have one */
-tcache_t *pool_tcache(VMEM *vmp);
-/* takes every cache of vmp from its owner (holds tc_lock until thaw) */
-void pool_caches_freeze(VMEM *vmp);
-void pool_caches_thaw(VMEM *vmp);
-/* an owner that saw steal_req: waits until the stealer is done */
-void pool_caches_wait(VMEM *vmp);
-/* gives every cached object of vmp back to the bins; returns how many */
-size_t pool_caches_drain(VMEM *vmp);
+/* ---- thread.c ----------------------------------------------------------- */
+/* makes a thread's exit give its caches in every live pool back, once */
+void thread_hooks_init(void);
 /* in a fork child: drops the caches of the threads that are gone */
 void thread_fork_child(void);
 
@@ -111,5 +88,9 @@ bool pool_is_live(const VMEM *vmp);
 /* gives what the threads' caches and the bins keep in reserve back, so a
  * full pool is really full; returns the objects and pages given back */
 size_t pool_reclaim(VMEM *vmp);
+/* takes every lock of vmp in rank order (the caches, the bins, the extent
+ * lock), and gives them back */
+void pool_lock_all(VMEM *vmp);
+void pool_unlock_all(VMEM *vmp);
 
 #endif /* VM_VMEM_H */

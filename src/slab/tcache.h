@@ -1,5 +1,6 @@
 /*
- * tcache.h -- a thread's cache of free small objects for one pool.
+ * tcache.h -- one thread's cache of one pool: free small objects by class,
+ * and short large runs by length (large/lcache.h).
  *
  * Each thread that uses a pool gets a tcache_t inside that pool: per size
  * class a stack of free objects (at most cap, more for small classes).
@@ -9,13 +10,14 @@
  * goes to that thread's own cache, so frees of another thread's objects
  * never touch the allocating thread's cache or locks.
  *
- *   tcache_t: in_op | steal_req | index | bins[SC_NCLASSES] | slots ...
- *   bins[c]: the stack objs[0 .. top - objs) in the slots, end = objs + cap;
- *   objs <= top <= end
+ *   tcache_t: in_op | steal_req | index | bins[SC_NCLASSES] | large
+ *             | slots ...
+ *   bins[c]: a stack (base/stack.h) in the slots; large: the buckets of
+ *   large runs (lcache_t), in the slots after the bins'
  *
  * Other threads (a thread that found the pool full, vmem_check, stats,
  * fork) take a cache's objects with the asymmetric handshake below, never
- * by locking it:
+ * by locking it (caches.h has the stealer's side):
  *   owner:    in_op = 1; [compiler barrier]; if (steal_req) back off;
  *             ... use the cache ...; in_op = 0
  *   stealer:  steal_req = 1; membarrier(); wait until in_op == 0;
@@ -50,85 +52,13 @@
 /* thread indices are 1..TC_MAX_THREADS; 0 means "no cache" */
 #define TC_MAX_THREADS	1024
 
-/*
- * Large objects up to TC_LARGE_MAX_PAGES pages are cached too, as whole
- * runs, in buckets by length: one bucket per length up to 16 pages, then
- * 8 per doubling. Requests of these lengths are rounded up to the longest
- * length of their bucket (tc_lround: less than a tenth more, 33 -> 36),
- * so every run of a bucket serves every request of it; a run of another
- * length (a realloc shrank or grew it) serves the requests it is long
- * enough for.
- *
- * A cached run is marked in its own first word, not in its run record:
- * the word holds tc_lmark(key, address), key being the pool's random
- * cache_key. The record is then only read while runs move between the
- * threads' caches, so it stays in every core's cache, and the line of
- * the mark is the one the program touches next anyway. A free whose
- * object carries the mark may be a double free, or a program that stored
- * that very value: the caller settles it by looking in the caches.
- *
- * A slot of a large bucket holds the run's address with its length in
- * pages in the low bits (tc_lslot), so neither push nor pop reads the run
- * record.
- */
-#define TC_LARGE_MIN_PAGES	5	/* the first length above SC_SMALL_MAX */
-#define TC_LARGE_MAX_PAGES	64	/* 256 KiB */
-#define TC_LBUCKETS		28
-
-static inline unsigned
-tc_lbucket(uint32_t npages)
-{
-	if (npages <= 16)
-		return npages - TC_LARGE_MIN_PAGES;
-	unsigned k = vm_log2(npages - 1);	/* 4 or 5 */
-	return 12 + (k - 4) * 8 + (unsigned)((npages - 1) >> (k - 3)) - 8;
-}
-
-/* the longest length of npages's bucket (npages in 5..64) */
-static inline uint32_t
-tc_lround(uint32_t npages)
-{
-	if (npages <= 16)
-		return npages;
-	unsigned shift = vm_log2(npages - 1) - 3;	/* 1 or 2 */
-	return (((npages - 1) >> shift) + 1) << shift;
-}
-
-/* a stack of free objects (or large runs); the fast paths compare top
- * with objs (empty) and end (full), with no count to keep */
-typedef struct tc_bin_s {
-	void **top;		/* the next free slot */
-	void **end;		/* objs + cap */
-	void **objs;		/* the bottom: objs[0 .. top - objs) */
-	uint32_t cap;
-	uint32_t pad;
-} tc_bin_t;
-
-_Static_assert(sizeof(tc_bin_t) == 32, "free's fast path indexes by 32");
-
-/* objects on the stack (a huge number if top is below objs: corrupt) */
-static inline uint64_t
-tc_count(const tc_bin_t *b)
-{
-	return ((uintptr_t)b->top - (uintptr_t)b->objs) / sizeof(void *);
-}
-
-static inline void
-tc_set_count(tc_bin_t *b, uint32_t n)
-{
-	b->top = b->objs + n;
-}
-
 typedef struct tcache_s {
 	atomic_uint in_op;	/* the owner is using the cache */
 	atomic_uint steal_req;	/* another thread wants it */
 	uint32_t index;		/* the owner's thread index */
 	uint32_t pad;
-	tc_bin_t bins[SC_NCLASSES];
-	tc_bin_t lbins[TC_LBUCKETS];	/* large runs, by length */
-	uint64_t large_bytes;	/* bytes of the cached large runs */
-	uint64_t large_budget;	/* at most this many */
-	uint64_t large_key;	/* the pool's cache_key: marks cached runs */
+	vm_stack_t bins[SC_NCLASSES];	/* small objects, by class */
+	lcache_t large;		/* large runs, by length */
 	void *slots[];
 } tcache_t;
 
@@ -155,8 +85,6 @@ tc_real(tcache_t *tc)
 unsigned tcache_cap(unsigned cls);
 /* bytes a tcache needs */
 size_t tcache_bytes(void);
-/* the capacity of large bucket k */
-unsigned tcache_lcap(unsigned k);
 /* sets up an empty cache in memory of tcache_bytes(); large runs cached
  * stay under large_budget bytes */
 void tcache_init(tcache_t *tc, uint32_t index, uint64_t large_budget,
@@ -203,84 +131,32 @@ void *tcache_refill(tcache_t *tc, unsigned cls, bin_t *bin, region_t *rg,
  * frees */
 unsigned tcache_flush(tcache_t *tc, unsigned cls, unsigned keep, bin_t *bin,
 		region_t *rg, extents_t *ex);
-/* gives back everything, into the slabs; returns the objects given back */
+/* gives back everything, into the slabs and the extent manager; returns
+ * the objects and runs given back */
 size_t tcache_flush_all(tcache_t *tc, bin_t *bins, region_t *rg,
 		extents_t *ex);
+/* true if the stack of class cls holds the small object addr */
+bool tcache_holds(const tcache_t *tc, unsigned cls, const void *addr);
 
-/* the mark of a cached large run at addr */
-static inline uint64_t
-tc_lmark(uint64_t key, const void *addr)
+/*
+ * Free's fast path for a large object: the object at ptr, at byte off of
+ * the region rg, whose page's entry is e (a RUN_LARGE one), into the
+ * cache tc; false if it did not go there: the large layer's test
+ * (lcache_pages_of) refuses it, it carries the mark of a cached run with
+ * key (the slow path finds out whether it is one), a stealer holds the
+ * cache, or the cache is full. The run record is not read.
+ */
+VM_INLINE bool
+tcache_free_large(tcache_t *tc, const region_t *rg, uint64_t key,
+		uint64_t e, uintptr_t off, void *ptr)
 {
-	return key ^ (uint64_t)(uintptr_t)addr;
-}
-
-/* true if the large object at addr carries the mark of a cached run */
-static inline bool
-tc_lmarked(uint64_t key, const void *addr)
-{
-	return *(const uint64_t *)addr == tc_lmark(key, addr);
-}
-
-/* true if some cache of tcs[1..top] holds the small object addr of class
- * cls (the caches taken from their owners) */
-bool tcache_holds_small(_Atomic(tcache_t *) *tcs, uint32_t top,
-		unsigned cls, const void *addr);
-
-/* a large bucket's slot: the run at addr (page aligned), npages long */
-static inline void *
-tc_lslot(void *addr, uint32_t npages)
-{
-	return (void *)((uintptr_t)addr | npages);
-}
-
-static inline void *
-tc_lslot_addr(const void *slot)
-{
-	return (void *)((uintptr_t)slot & ~(uintptr_t)VM_PAGE_MASK);
-}
-
-static inline uint32_t
-tc_lslot_pages(const void *slot)
-{
-	return (uint32_t)((uintptr_t)slot & VM_PAGE_MASK);
-}
-
-/* the address of a cached large run of at least npages (5..64), or NULL */
-static inline void *
-tcache_large_pop(tcache_t *tc, uint32_t npages)
-{
-	tc_bin_t *b = &tc->lbins[tc_lbucket(npages)];
-	if (b->top == b->objs)
-		return NULL;
-	void *slot = b->top[-1];
-	uint32_t have = tc_lslot_pages(slot);
-	if (have < npages)
-		return NULL;
-	b->top--;
-	tc->large_bytes -= (uint64_t)have << VM_PAGE_SHIFT;
-	void *addr = tc_lslot_addr(slot);
-	*(uint64_t *)addr = 0;
-	return addr;
-}
-
-/* caches the large run (5..64 pages) at addr; false if its bucket or the
- * budget is full (then the caller frees it) */
-static inline bool
-tcache_large_push(tcache_t *tc, void *addr, uint32_t npages)
-{
-	tc_bin_t *b = &tc->lbins[tc_lbucket(npages)];
-	uint64_t bytes = (uint64_t)npages << VM_PAGE_SHIFT;
-	if (b->top == b->end || tc->large_bytes + bytes > tc->large_budget)
+	uint32_t npages = lcache_pages_of(rg, e, off);
+	if (npages == 0 || lcache_marked(key, ptr))
 		return false;
-	*(uint64_t *)addr = tc_lmark(tc->large_key, addr);
-	*b->top++ = tc_lslot(addr, npages);
-	tc->large_bytes += bytes;
-	return true;
+	tc_enter(tc);
+	bool cached = !tc_stolen(tc) && lcache_push(&tc->large, ptr, npages);
+	tc_exit(tc);
+	return cached;
 }
-
-/* true if some cache of tcs[1..top] holds the large run at addr (the
- * caches taken from their owners) */
-bool tcache_holds_large(_Atomic(tcache_t *) *tcs, uint32_t top,
-		const run_t *run, const void *addr);
 
 #endif /* VM_TCACHE_H */

@@ -136,7 +136,7 @@ END_TEST
 
 START_TEST(test_bin_counter)
 {
-	bin_t *bin = &vmp->bins[sc_class(100)];
+	bin_t *bin = &vmp->slabs.bins[sc_class(100)];
 	bin->nmalloc++;
 	expect_corrupt();
 	bin->nmalloc--;

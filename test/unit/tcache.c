@@ -34,15 +34,15 @@ static uint64_t
 cached_objects(VMEM *vmp)
 {
 	uint64_t n = 0;
-	pool_caches_freeze(vmp);
-	for (uint32_t i = 1; i <= vmp->tc_top; i++) {
-		tcache_t *tc = tc_real(atomic_load(&vmp->tcaches[i]));
+	caches_freeze(&vmp->slabs);
+	for (uint32_t i = 1; i <= vmp->slabs.tc_top; i++) {
+		tcache_t *tc = tc_real(atomic_load(&vmp->slabs.tcaches[i]));
 		for (unsigned c = 0; tc != NULL && c < SC_NCLASSES; c++)
-			n += tc_count(&tc->bins[c]);
+			n += vm_stack_count(&tc->bins[c]);
 	}
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
-		n += vmp->bins[c].nxfer;	/* parked by flushes */
-	pool_caches_thaw(vmp);
+		n += vmp->slabs.bins[c].nxfer;	/* parked by flushes */
+	caches_thaw(&vmp->slabs);
 	return n;
 }
 
@@ -78,21 +78,21 @@ START_TEST(test_thread_exit_returns_cache)
 	ck_assert_uint_ne((uintptr_t)idx, 0);
 	/* the cache is gone and its objects are back in their slabs, but
 	 * for those its flushes left on the bins' transfer stacks */
-	ck_assert_ptr_eq(atomic_load(&vmp->tcaches[(uintptr_t)idx]), &tc_none);
-	ck_assert_uint_eq(vmp->ncaches, 0);
+	ck_assert_ptr_eq(atomic_load(&vmp->slabs.tcaches[(uintptr_t)idx]), &tc_none);
+	ck_assert_uint_eq(vmp->slabs.ncaches, 0);
 	uint64_t parked = 0;
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
-		ck_assert_uint_eq(bin_curobjs(&vmp->bins[c]),
-				vmp->bins[c].nxfer);
-		parked += vmp->bins[c].nxfer;
+		ck_assert_uint_eq(bin_curobjs(&vmp->slabs.bins[c]),
+				vmp->slabs.bins[c].nxfer);
+		parked += vmp->slabs.bins[c].nxfer;
 	}
 	ck_assert_uint_eq(cached_objects(vmp), parked);
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	/* a full pool's reclaim empties the stacks too */
 	ck_assert_uint_ge(pool_reclaim(vmp), parked);
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
-		ck_assert_uint_eq(vmp->bins[c].nxfer, 0);
-		ck_assert_uint_eq(bin_curobjs(&vmp->bins[c]), 0);
+		ck_assert_uint_eq(vmp->slabs.bins[c].nxfer, 0);
+		ck_assert_uint_eq(bin_curobjs(&vmp->slabs.bins[c]), 0);
 	}
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	region_pool_delete(vmp, 64 * TU_MIB);
@@ -134,16 +134,16 @@ START_TEST(test_delete_with_live_caches)
 		ck_assert_int_eq(pthread_create(&t[i], NULL, use_then_switch,
 				&tp), 0);
 	pthread_barrier_wait(&go);
-	ck_assert_uint_eq(tp.first->ncaches, 4);
+	ck_assert_uint_eq(tp.first->slabs.ncaches, 4);
 	vmem_delete(tp.first);
 	memset(m, 0x5c, size);		/* what was the pool is garbage now */
 	tp.second = vmem_create_in_region(m, size);
 	ck_assert_ptr_eq(tp.second, m);
-	ck_assert_uint_eq(tp.second->ncaches, 0);
+	ck_assert_uint_eq(tp.second->slabs.ncaches, 0);
 	pthread_barrier_wait(&go);
 	for (int i = 0; i < 4; i++)
 		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
-	ck_assert_uint_eq(tp.second->ncaches, 0);	/* gone at exit */
+	ck_assert_uint_eq(tp.second->slabs.ncaches, 0);	/* gone at exit */
 	ck_assert_int_eq(vmem_check(tp.second), 1);
 	vmem_delete(tp.second);
 	munmap(m, size);
@@ -226,10 +226,10 @@ START_TEST(test_check_verifies_caches)
 	void *a = vmem_malloc(vmp, 100), *b = vmem_malloc(vmp, 100);
 	vmem_free(vmp, a);
 	ck_assert_int_eq(vmem_check(vmp), 1);
-	tcache_t *tc = tc_real(atomic_load(&vmp->tcaches[vm_tindex]));
+	tcache_t *tc = tc_real(atomic_load(&vmp->slabs.tcaches[vm_tindex]));
 	ck_assert_ptr_nonnull(tc);
-	tc_bin_t *bin = &tc->bins[sc_class(100)];
-	ck_assert_uint_ge(tc_count(bin), 1);
+	vm_stack_t *bin = &tc->bins[sc_class(100)];
+	ck_assert_uint_ge(vm_stack_count(bin), 1);
 	*bin->top++ = bin->objs[0];		/* cached twice */
 	ck_assert_int_eq(vmem_check(vmp), 0);
 	ck_assert_ptr_nonnull(strstr(vmem_errormsg(), "twice"));
@@ -272,7 +272,7 @@ START_TEST(test_transfer_stack)
 {
 	VMEM *vmp = region_pool(64 * TU_MIB);
 	unsigned c = sc_class(48);
-	bin_t *bin = &vmp->bins[c];
+	bin_t *bin = &vmp->slabs.bins[c];
 	struct xfer_arg x = { .vmp = vmp, .n = 4 * tcache_cap(c) };
 	ck_assert_uint_le(x.n, VM_ARRAY_LEN(x.objs));
 	pthread_t t;
@@ -291,7 +291,7 @@ START_TEST(test_transfer_stack)
 	unsigned idx;
 	ck_assert(slab_index(&vmp->region, run, parked, &idx));
 	ck_assert(!slab_obj_is_free(run, idx));
-	ck_assert(slab_tagged(vmp->stag_key, parked));
+	ck_assert(slab_tagged(vmp->slabs.tag_key, parked));
 	/* freeing it again is refused, and it stays parked once */
 	unsigned before = bin->nxfer;
 	vmem_free(vmp, parked);
@@ -312,9 +312,9 @@ START_TEST(test_transfer_stack)
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	/* a parked object also in a cache: vmem_check finds it twice */
 	void *one = vmem_malloc(vmp, 48);	/* room in this cache */
-	tcache_t *tc = tc_real(atomic_load(&vmp->tcaches[vm_tindex]));
-	tc_bin_t *b = &tc->bins[c];
-	ck_assert_uint_lt(tc_count(b), b->cap);
+	tcache_t *tc = tc_real(atomic_load(&vmp->slabs.tcaches[vm_tindex]));
+	vm_stack_t *b = &tc->bins[c];
+	ck_assert_uint_lt(vm_stack_count(b), b->cap);
 	*b->top++ = bin->xfer[0];
 	ck_assert_int_eq(vmem_check(vmp), 0);
 	ck_assert_ptr_nonnull(strstr(vmem_errormsg(), "twice"));
@@ -331,18 +331,18 @@ START_TEST(test_free_of_a_cache_refused)
 {
 	VMEM *vmp = region_pool(64 * TU_MIB);
 	void *a = vmem_malloc(vmp, 100);
-	tcache_t *tc = tc_real(atomic_load(&vmp->tcaches[vm_tindex]));
+	tcache_t *tc = tc_real(atomic_load(&vmp->slabs.tcaches[vm_tindex]));
 	ck_assert_ptr_nonnull(tc);
 	run_t *run = region_lookup(&vmp->region,
 			region_page(&vmp->region, tc));
 	ck_assert_uint_eq(run->kind, RUN_LARGE);
 	ck_assert_uint_eq(run->cls, RUN_CLS_TCACHE);
-	ck_assert_uint_ge(run->npages, TC_LARGE_MIN_PAGES);
-	ck_assert_uint_le(run->npages, TC_LARGE_MAX_PAGES);
+	ck_assert_uint_ge(run->npages, LCACHE_MIN_PAGES);
+	ck_assert_uint_le(run->npages, LCACHE_MAX_PAGES);
 	vmem_free(vmp, tc);
 	ck_assert_ptr_nonnull(strstr(vmem_errormsg(), "not the start of a "
 			"live object"));
-	ck_assert_ptr_eq(atomic_load(&vmp->tcaches[vm_tindex]), tc);
+	ck_assert_ptr_eq(atomic_load(&vmp->slabs.tcaches[vm_tindex]), tc);
 	ck_assert_ptr_null(vmem_malloc_usable_size(vmp, tc) ? tc : NULL);
 	vmem_free(vmp, a);
 	ck_assert_int_eq(vmem_check(vmp), 1);
@@ -360,7 +360,7 @@ START_TEST(test_large_runs_cached)
 	run_t *run = region_run(&vmp->region, region_page(&vmp->region, p));
 	vmem_free(vmp, p);
 	ck_assert_uint_eq(run->kind, RUN_LARGE);
-	ck_assert(tc_lmarked(vmp->cache_key, p));
+	ck_assert(lcache_marked(vmp->slabs.large_key, p));
 	ck_assert_uint_eq(run->cls, 0);	/* the record is not written */
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	ck_assert_uint_eq(run->cls, 0);	/* nor left changed by the check */
@@ -379,7 +379,7 @@ START_TEST(test_large_runs_cached)
 	/* a request its bucket covers gets it back, unmarked */
 	char *q = vmem_malloc(vmp, 99000);
 	ck_assert_ptr_eq(q, p);
-	ck_assert(!tc_lmarked(vmp->cache_key, q));
+	ck_assert(!lcache_marked(vmp->slabs.large_key, q));
 	ck_assert_uint_ge(vmem_malloc_usable_size(vmp, q), 100000);
 	memset(q, 1, 100000);
 	vmem_free(vmp, q);
@@ -395,14 +395,14 @@ START_TEST(test_large_mark_collision)
 	VMEM *vmp = region_pool(64 * TU_MIB);
 	uint64_t *p = vmem_malloc(vmp, 30000);	/* 8 pages */
 	ck_assert_ptr_nonnull(p);
-	*p = tc_lmark(vmp->cache_key, p);
+	*p = lcache_mark(vmp->slabs.large_key, p);
 	ck_assert_uint_ge(vmem_malloc_usable_size(vmp, p), 30000);
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	vmem_free(vmp, p);			/* slow path: not cached */
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	uint64_t *q = vmem_malloc(vmp, 30000);
 	ck_assert_ptr_nonnull(q);
-	*q = tc_lmark(vmp->cache_key, q);
+	*q = lcache_mark(vmp->slabs.large_key, q);
 	q = vmem_realloc(vmp, q, 60000);
 	ck_assert_ptr_nonnull(q);
 	vmem_free(vmp, q);
@@ -450,13 +450,13 @@ START_TEST(test_many_pools_many_threads)
 		pthread_join(t[i], NULL);
 	for (int p = 0; p < NPOOLS; p++) {
 		ck_assert_int_eq(vmem_check(pools[p]), 1);
-		ck_assert_uint_eq(pools[p]->ncaches, 0);	/* all exited */
+		ck_assert_uint_eq(pools[p]->slabs.ncaches, 0);	/* all exited */
 		for (int s = 0; s < 64; s++)
 			vmem_free(pools[p], atomic_exchange(&handoff[p][s], NULL));
 		/* nothing is in use but what this thread's cache holds */
 		uint64_t in_use = 0;
 		for (unsigned c = 0; c < SC_NCLASSES; c++)
-			in_use += bin_curobjs(&pools[p]->bins[c]);
+			in_use += bin_curobjs(&pools[p]->slabs.bins[c]);
 		ck_assert_uint_eq(in_use, cached_objects(pools[p]));
 		ck_assert_int_eq(vmem_check(pools[p]), 1);
 		region_pool_delete(pools[p], 32 * TU_MIB);

@@ -1,0 +1,296 @@
+/*
+ * caches.c -- the threads' caches of a pool (see caches.h): thread
+ * indices, a thread's cache made on first use, taking every cache from its
+ * owner (freeze, drain, the searches of the double-free checks), giving a
+ * thread's caches back when it exits, and dropping the caches of the
+ * threads a fork child does not have.
+ *
+ * Owns: the thread index allocator (index_used, under index_lock), each
+ * thread's index (vm_tindex, 0 until the thread first needs a cache), the
+ * pthread key whose destructor runs at thread exit and the hook it calls,
+ * and whether caches can be used at all.
+ * Lock order: the registry lock, then a pool's tc_lock, then bins, extents.
+ */
+#include <linux/membarrier.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "slab/caches.h"
+
+VM_TLS uint32_t vm_tindex;
+
+static vm_lock_t index_lock = VM_LOCK_INITIALIZER;
+static uint64_t index_used[TC_MAX_THREADS / 64 + 1];
+static pthread_key_t exit_key;
+static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
+static bool caches_enabled;
+static void (*exit_hook)(void);
+
+static void thread_exit(void *arg);
+
+static void
+setup(void)
+{
+	caches_enabled = TC_SEQ_CST || syscall(__NR_membarrier,
+			MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+	if (caches_enabled && pthread_key_create(&exit_key, thread_exit) != 0)
+		caches_enabled = false;
+}
+
+/* a full barrier in every running thread of the process */
+static void
+barrier_all_threads(void)
+{
+	if (!TC_SEQ_CST)
+		syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+}
+
+/* this thread's index, assigned on first use; 0 if all are taken */
+static uint32_t
+thread_index(void)
+{
+	if (vm_likely(vm_tindex != 0))
+		return vm_tindex;
+	uint32_t idx = 0;
+	vm_lock(&index_lock);
+	for (uint32_t i = 1; i <= TC_MAX_THREADS && idx == 0; i++) {
+		if (!((index_used[i / 64] >> (i % 64)) & 1)) {
+			index_used[i / 64] |= (uint64_t)1 << (i % 64);
+			idx = i;
+		}
+	}
+	vm_unlock(&index_lock);
+	if (idx != 0) {
+		vm_tindex = idx;
+		pthread_setspecific(exit_key, (void *)(uintptr_t)idx);
+	}
+	return idx;
+}
+
+static void
+release_index(uint32_t idx)
+{
+	vm_lock(&index_lock);
+	index_used[idx / 64] &= ~((uint64_t)1 << (idx % 64));
+	vm_unlock(&index_lock);
+}
+
+static tcache_t *
+cache_at(slabs_t *s, uint32_t idx)
+{
+	return tc_real(atomic_load_explicit(&s->tcaches[idx],
+			memory_order_acquire));
+}
+
+static run_t *
+cache_run(slabs_t *s, tcache_t *tc)
+{
+	return region_run(s->rg, region_page(s->rg, tc));
+}
+
+/* this thread's cache of s, made on first use; NULL if it cannot have one */
+static tcache_t *
+cache_mine_or_new(slabs_t *s)
+{
+	pthread_once(&setup_once, setup);
+	if (!caches_enabled)
+		return NULL;
+	uint32_t idx = thread_index();
+	if (idx == 0)
+		return NULL;
+	tcache_t *tc = cache_at(s, idx);
+	if (tc != NULL)
+		return tc;
+	run_t *run = extents_alloc(s->ex, s->rg, VM_PAGES(tcache_bytes()),
+			VM_PAGE, RUN_LARGE);
+	if (run == NULL)
+		return NULL;	/* no room: this thread goes uncached */
+	tc = region_addr(s->rg, region_run_page(s->rg, run));
+	tcache_init(tc, idx, s->large_budget, s->large_key);
+	extents_set_cls(s->ex, s->rg, run, RUN_CLS_TCACHE);
+	vm_lock(&s->tc_lock);
+	if (idx > s->tc_top)
+		s->tc_top = idx;
+	s->ncaches++;
+	atomic_store_explicit(&s->tcaches[idx], tc, memory_order_release);
+	vm_unlock(&s->tc_lock);
+	return tc;
+}
+
+tcache_t *
+caches_enter(slabs_t *s)
+{
+	tcache_t *tc = tc_real(caches_mine(s));
+	if (vm_unlikely(tc == NULL) && (tc = cache_mine_or_new(s)) == NULL)
+		return NULL;
+	for (;;) {
+		tc_enter(tc);
+		if (vm_likely(!tc_stolen(tc)))
+			return tc;
+		tc_exit(tc);
+		caches_wait(s);
+	}
+}
+
+void
+caches_freeze(slabs_t *s)
+{
+	vm_lock(&s->tc_lock);
+	if (s->ncaches == 0)
+		return;
+	for (uint32_t i = 1; i <= s->tc_top; i++) {
+		tcache_t *tc = cache_at(s, i);
+		if (tc != NULL)
+			atomic_store(&tc->steal_req, 1);
+	}
+	barrier_all_threads();
+	for (uint32_t i = 1; i <= s->tc_top; i++) {
+		tcache_t *tc = cache_at(s, i);
+		if (tc == NULL)
+			continue;
+		for (unsigned spins = 0; atomic_load_explicit(&tc->in_op,
+				memory_order_acquire) != 0; spins++)
+			if (spins > 64)
+				sched_yield();
+	}
+}
+
+void
+caches_thaw(slabs_t *s)
+{
+	for (uint32_t i = 1; i <= s->tc_top; i++) {
+		tcache_t *tc = cache_at(s, i);
+		if (tc != NULL)
+			atomic_store_explicit(&tc->steal_req, 0,
+					memory_order_release);
+	}
+	vm_unlock(&s->tc_lock);
+}
+
+void
+caches_wait(slabs_t *s)
+{
+	vm_lock(&s->tc_lock);
+	vm_unlock(&s->tc_lock);
+}
+
+bool
+caches_hold_small(slabs_t *s, unsigned cls, const void *addr)
+{
+	for (uint32_t i = 1; i <= s->tc_top; i++) {
+		const tcache_t *tc = tc_real(atomic_load_explicit(
+				&s->tcaches[i], memory_order_relaxed));
+		if (tc != NULL && tcache_holds(tc, cls, addr))
+			return true;
+	}
+	return false;
+}
+
+bool
+caches_hold_large(slabs_t *s, const run_t *run, const void *addr)
+{
+	if (!lcache_takes(run->npages) || !lcache_marked(s->large_key, addr))
+		return false;
+	bool held = false;
+	caches_freeze(s);
+	for (uint32_t i = 1; i <= s->tc_top && !held; i++) {
+		const tcache_t *tc = tc_real(atomic_load_explicit(
+				&s->tcaches[i], memory_order_relaxed));
+		held = tc != NULL && lcache_holds(&tc->large, run->npages,
+				addr);
+	}
+	caches_thaw(s);
+	return held;
+}
+
+void *
+caches_large_pop(slabs_t *s, size_t size)
+{
+	if (size > (size_t)LCACHE_MAX_PAGES << VM_PAGE_SHIFT)
+		return NULL;
+	tcache_t *tc = caches_enter(s);
+	if (tc == NULL)
+		return NULL;
+	void *p = lcache_pop(&tc->large, lcache_round((uint32_t)VM_PAGES(size)));
+	tc_exit(tc);
+	return p;
+}
+
+size_t
+caches_drain(slabs_t *s)
+{
+	size_t n = 0;
+	caches_freeze(s);
+	for (uint32_t i = 1; i <= s->tc_top; i++) {
+		tcache_t *tc = cache_at(s, i);
+		if (tc != NULL)
+			n += tcache_flush_all(tc, s->bins, s->rg, s->ex);
+	}
+	caches_thaw(s);
+	return n;
+}
+
+/* empties and frees the cache of thread idx; caller holds tc_lock */
+static void
+drop_cache_locked(slabs_t *s, uint32_t idx)
+{
+	tcache_t *tc = cache_at(s, idx);
+	if (tc == NULL)
+		return;
+	tcache_flush_all(tc, s->bins, s->rg, s->ex);
+	atomic_store_explicit(&s->tcaches[idx], &tc_none,
+			memory_order_relaxed);
+	s->ncaches--;
+	extents_free(s->ex, s->rg, cache_run(s, tc));
+}
+
+void
+caches_drop_mine(slabs_t *s)
+{
+	vm_lock(&s->tc_lock);
+	drop_cache_locked(s, vm_tindex);
+	vm_unlock(&s->tc_lock);
+}
+
+void
+caches_set_exit_hook(void (*hook)(void))
+{
+	exit_hook = hook;
+}
+
+/* the pthread key destructor: the exiting thread's caches go back */
+static void
+thread_exit(void *arg)
+{
+	uint32_t idx = (uint32_t)(uintptr_t)arg;
+	vm_tindex = idx;
+	if (exit_hook != NULL)
+		exit_hook();
+	vm_tindex = 0;
+	release_index(idx);
+}
+
+void
+caches_fork_child(slabs_t *s)
+{
+	for (uint32_t i = 1; i <= s->tc_top; i++)
+		if (i != vm_tindex)
+			drop_cache_locked(s, i);
+	tcache_t *mine = vm_tindex != 0 ? cache_at(s, vm_tindex) : NULL;
+	if (mine != NULL) {
+		atomic_store(&mine->steal_req, 0);
+		atomic_store(&mine->in_op, 0);
+	}
+}
+
+void
+caches_fork_child_indices(void)
+{
+	vm_lock_init(&index_lock);
+	for (size_t i = 0; i < VM_ARRAY_LEN(index_used); i++)
+		index_used[i] = 0;
+	if (vm_tindex != 0)
+		index_used[vm_tindex / 64] |= (uint64_t)1 << (vm_tindex % 64);
+}

@@ -1,0 +1,89 @@
+/*
+ * caches.h -- the threads' caches of a pool: which thread has which cache,
+ * making one on first use, and taking them from their owners.
+ *
+ * A thread gets an index (1..TC_MAX_THREADS) the first time it needs a
+ * cache, in any pool, and keeps it until it exits; its cache of a pool is
+ * that pool's tcaches[index]. The caches live in the pool (a RUN_LARGE
+ * run each, cls RUN_CLS_TCACHE), and a thread keeps no pointer into any
+ * pool, so deleting a pool leaves nothing stale.
+ *
+ * Taking the caches (the stealer's side of the handshake in tcache.h):
+ * caches_freeze sets every cache's steal_req, puts a barrier in every
+ * thread (membarrier) and waits until no owner is inside its cache; until
+ * caches_thaw the caller may read and change every cache. An owner that
+ * meets steal_req waits on tc_lock (caches_wait).
+ *
+ * Owns: the thread index allocator (process-wide, under its own lock),
+ * each thread's index (vm_tindex), the pthread key whose destructor runs
+ * at thread exit, whether caches can be used at all (they need
+ * membarrier(2), Linux 4.14), and tc_lock, tc_top, ncaches, tcaches[] of
+ * each slabs_t.
+ * Lock order: the registry lock (pool layer), then a pool's tc_lock, then
+ * its bins, then its extent lock.
+ */
+#ifndef VM_CACHES_H
+#define VM_CACHES_H
+
+#include "slab/slabs.h"
+
+/* this thread's index (0: none yet); tcaches[0] is always tc_none */
+extern VM_TLS uint32_t vm_tindex;
+
+/* this thread's cache in s, or tc_none (none yet, or it cannot have
+ * one): the fast paths' way in */
+static inline tcache_t *
+caches_mine(slabs_t *s)
+{
+	_Atomic(tcache_t *) *tcs = s->tcaches;	/* one address mode */
+	return atomic_load_explicit(tcs + vm_tindex, memory_order_relaxed);
+}
+
+/*
+ * This thread's cache in s, made on first use, entered (tc_enter) once no
+ * stealer holds it; NULL if the thread cannot have one (no membarrier, no
+ * index left, no room in the pool). The caller leaves it with tc_exit.
+ */
+tcache_t *caches_enter(slabs_t *s);
+
+/* takes every cache of s from its owner (holds tc_lock until thaw) */
+void caches_freeze(slabs_t *s);
+void caches_thaw(slabs_t *s);
+/* an owner that saw steal_req: waits until the stealer is done */
+void caches_wait(slabs_t *s);
+
+/* with the caches frozen: true if some cache holds the small object addr
+ * of class cls */
+bool caches_hold_small(slabs_t *s, unsigned cls, const void *addr);
+/*
+ * True if a thread's cache holds the large run at addr: it carries the
+ * mark (large/lcache.h), and a look through every cache, taken from its
+ * owner for the moment, finds it there (a program may have stored the
+ * mark's value in a live object).
+ */
+bool caches_hold_large(slabs_t *s, const run_t *run, const void *addr);
+
+/* a cached large run for a request of size bytes (above SC_SMALL_MAX)
+ * from this thread's cache, or NULL */
+void *caches_large_pop(slabs_t *s, size_t size);
+
+/* gives every cached object and run of s back to the bins and the extent
+ * manager; returns how many */
+size_t caches_drain(slabs_t *s);
+
+/*
+ * Called at a thread's exit, before its index is given back, when the
+ * thread had one: the caller (the pool layer, which knows the live pools)
+ * drops the thread's cache in each of them with caches_drop_mine.
+ */
+void caches_set_exit_hook(void (*hook)(void));
+/* empties and frees this thread's cache of s, if it has one */
+void caches_drop_mine(slabs_t *s);
+
+/* in a fork child, for each pool it keeps: drops the caches of the
+ * threads that are gone (only the forking thread's stays) */
+void caches_fork_child(slabs_t *s);
+/* in a fork child, once: only the forking thread holds an index */
+void caches_fork_child_indices(void);
+
+#endif /* VM_CACHES_H */

@@ -1,0 +1,67 @@
+/*
+ * slabs.c -- the slab layer's part of one pool as a whole (see slabs.h):
+ * set up, its reserves given back when the pool is full, and all its
+ * locks taken for fork and vmem_check.
+ *
+ * Owns nothing beyond the slabs_t it is given.
+ */
+#include <string.h>
+
+#include "slab/caches.h"
+
+void
+slabs_init(slabs_t *s, region_t *rg, extents_t *ex, uint64_t key,
+		void *(*xfer)[BIN_XFER_MAX])
+{
+	s->rg = rg;
+	s->ex = ex;
+	s->large_key = key;
+	s->tag_key = ~key;
+	/* large runs cached by one thread: at most 1/32 of the pool, 32 MiB */
+	s->large_budget = rg->size / 32;
+	if (s->large_budget > ((uint64_t)32 << 20))
+		s->large_budget = (uint64_t)32 << 20;
+	vm_lock_init(&s->tc_lock);
+	s->tc_top = 0;
+	s->ncaches = 0;
+	for (unsigned c = 0; c < SC_NCLASSES; c++)
+		bin_init(&s->bins[c], c, xfer[c], s->tag_key);
+	/* no thread has a cache yet (one copy: cheaper than a loop of
+	 * stores under the sanitizers, which see it as one write) */
+	memcpy(s->tcaches, tc_none_slots, sizeof(s->tcaches));
+}
+
+size_t
+slabs_reclaim(slabs_t *s)
+{
+	size_t given = caches_drain(s);
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		given += bin_xfer_drain(&s->bins[c], s->rg, s->ex);
+		given += bin_release_empty(&s->bins[c], s->rg, s->ex);
+	}
+	return given;
+}
+
+void
+slabs_lock_all(slabs_t *s)
+{
+	caches_freeze(s);
+	for (unsigned c = 0; c < SC_NCLASSES; c++)
+		vm_lock(&s->bins[c].lock);
+}
+
+void
+slabs_unlock_all(slabs_t *s)
+{
+	for (unsigned c = SC_NCLASSES; c-- > 0;)
+		vm_unlock(&s->bins[c].lock);
+	caches_thaw(s);
+}
+
+void
+slabs_fork_reinit(slabs_t *s)
+{
+	for (unsigned c = 0; c < SC_NCLASSES; c++)
+		vm_lock_init(&s->bins[c].lock);
+	vm_lock_init(&s->tc_lock);
+}
