@@ -1,7 +1,8 @@
 /*
- * backing_fork.c -- what libvmmalloc does to its pool file around fork():
- * remap it private (VMMALLOC_FORK=1) or give the child a copy of the file
- * (VMMALLOC_FORK=2).
+ * backing_fork.c -- what libvmmalloc does to its pool around fork():
+ * remap its file private (VMMALLOC_FORK=1), give the child a copy of the
+ * file (VMMALLOC_FORK=2), or, for a device DAX, a copy in anonymous
+ * memory at the same address.
  *
  * Runs inside the fork handlers, with every allocator lock held, so it
  * calls nothing that allocates. The copy keeps the pool's guarantee that
@@ -112,5 +113,38 @@ backing_adopt_file(backing_t *b, int fd)
 	b->fd = fd;
 	b->private_map = false;
 	b->owner = getpid();
+	return 0;
+}
+
+void
+backing_copy_close(int fd)
+{
+	close(fd);
+}
+
+void *
+backing_anon_create(const backing_t *b)
+{
+	void *p = mmap(NULL, b->size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p != MAP_FAILED ? p : NULL;
+}
+
+void
+backing_anon_destroy(const backing_t *b, void *copy)
+{
+	munmap(copy, b->size);
+}
+
+int
+backing_anon_adopt(backing_t *b, void *copy)
+{
+	void *p = mremap(copy, b->size, b->size,
+			MREMAP_MAYMOVE | MREMAP_FIXED, b->addr);
+	if (p == MAP_FAILED)
+		return -1;
+	close(b->fd);
+	b->fd = -1;
+	b->kind = BACKING_REGION;	/* plain memory from now on */
 	return 0;
 }

@@ -88,6 +88,21 @@ int backing_copy_range(const backing_t *b, int fd, size_t off, size_t len);
 /* maps fd (a copy from backing_copy_create) shared in place of the pool file,
  * whose descriptor is closed; fd belongs to b afterwards */
 int backing_adopt_file(backing_t *b, int fd);
+/* closes a copy from backing_copy_create that no process adopted */
+void backing_copy_close(int fd);
+/*
+ * For a pool that can be neither remapped private nor copied as a file (a
+ * device DAX): anonymous memory as large as b's mapping, reserved as it
+ * is written, to copy the pool's used parts into; NULL (errno set) if
+ * there is none.
+ */
+void *backing_anon_create(const backing_t *b);
+/* gives back a copy from backing_anon_create (the parent, after fork) */
+void backing_anon_destroy(const backing_t *b, void *copy);
+/* moves copy over b's mapping, at the same address, and makes b plain
+ * memory (BACKING_REGION) from then on: the child, after fork; -1 (errno
+ * set) if it cannot */
+int backing_anon_adopt(backing_t *b, void *copy);
 
 /*
  * Maps the device DAX at path (st its stat) as a pool: the whole device

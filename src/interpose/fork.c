@@ -16,64 +16,28 @@
  *
  * The hooks run from the core's fork handlers with every pool lock held,
  * so the copy is of a heap no thread is changing, and only what the heap
- * uses is copied. Owns the mode, the pool
- * directory (copies are made there) and the copy between prepare and the
- * child.
+ * uses is copied (extents_used_ranges). The memory and the files are
+ * src/dax's to map and make (backing_*); this file decides what happens.
+ * Owns the mode, the pool, its directory (copies are made there) and the
+ * copy between prepare and the child.
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "interpose/interpose.h"
 
+static VMEM *pool;
 static int mode;
 static const char *pool_dir;
 static int copy_fd = -1;	/* prepare -> child: the child's pool file */
 static int copy_errno;		/* prepare -> child: why there is none */
-
-static backing_t *
-backing(void)
-{
-	return &((VMEM *)atomic_load(&vmm_pool))->backing;
-}
-
-/*
- * Calls copy(off, len) for the parts of the pool that matter to a child:
- * the metadata and every run that is not free (the contents of a free run
- * do not). The extent lock is held, so the runs stand still.
- */
-static int
-for_used_ranges(const region_t *rg, int (*copy)(size_t off, size_t len))
-{
-	size_t used_from = 0;	/* the start of the pages to copy */
-	uint32_t page = rg->data_first;
-	while (page < rg->npages) {
-		const run_t *run = region_run(rg, page);
-		uint32_t next = page + (run->npages != 0 ? run->npages : 1);
-		if (run->kind == RUN_FREE || next >= rg->npages) {
-			size_t end = (size_t)(run->kind == RUN_FREE ? page :
-					rg->npages) << VM_PAGE_SHIFT;
-			if (end > used_from && copy(used_from,
-					end - used_from) != 0)
-				return -1;
-			used_from = (size_t)next << VM_PAGE_SHIFT;
-		}
-		page = next;
-	}
-	return 0;
-}
-
-static const region_t *
-region(void)
-{
-	return &((VMEM *)atomic_load(&vmm_pool))->region;
-}
+static void *anon_copy;		/* prepare -> child: a device DAX's copy */
 
 static int
-copy_to_file(size_t off, size_t len)
+copy_to_file(void *arg, size_t off, size_t len)
 {
-	return backing_copy_range(backing(), copy_fd, off, len);
+	(void)arg;
+	return backing_copy_range(&pool->backing, copy_fd, off, len);
 }
 
 /* the child's pool file (mode 2) into copy_fd, or -1 */
@@ -83,9 +47,9 @@ copy_pool(const backing_t *b)
 	copy_fd = backing_copy_create(b, pool_dir);
 	if (copy_fd < 0)
 		return -1;
-	if (for_used_ranges(region(), copy_to_file) != 0) {
+	if (extents_used_ranges(&pool->region, copy_to_file, NULL) != 0) {
 		int e = errno;
-		close(copy_fd);
+		backing_copy_close(copy_fd);
 		copy_fd = -1;
 		errno = e;
 		return -1;
@@ -99,12 +63,11 @@ copy_pool(const backing_t *b)
  * no thread changes the heap meanwhile) and moved over the device's
  * mapping in the child.
  */
-static void *anon_copy;		/* prepare -> child */
-
 static int
-copy_to_anon(size_t off, size_t len)
+copy_to_anon(void *arg, size_t off, size_t len)
 {
-	memcpy((char *)anon_copy + off, (const char *)backing()->addr + off,
+	(void)arg;
+	memcpy((char *)anon_copy + off, (const char *)pool->backing.addr + off,
 			len);
 	return 0;
 }
@@ -112,34 +75,16 @@ copy_to_anon(size_t off, size_t len)
 static int
 copy_devdax(const backing_t *b)
 {
-	anon_copy = mmap(NULL, b->size, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (anon_copy == MAP_FAILED) {
-		anon_copy = NULL;
+	anon_copy = backing_anon_create(b);
+	if (anon_copy == NULL)
 		return -1;
-	}
-	return for_used_ranges(region(), copy_to_anon);
-}
-
-/* in the child: the anonymous copy takes the device's place */
-static void
-adopt_devdax(backing_t *b)
-{
-	void *p = mremap(anon_copy, b->size, b->size,
-			MREMAP_MAYMOVE | MREMAP_FIXED, b->addr);
-	if (p == MAP_FAILED)
-		vmm_fatal("fork: cannot give the child its copy of the device "
-				"DAX pool:", vm_strerror(errno));
-	close(b->fd);
-	b->fd = -1;
-	b->kind = BACKING_REGION;	/* plain memory from now on */
-	anon_copy = NULL;
+	return extents_used_ranges(&pool->region, copy_to_anon, NULL);
 }
 
 static void
 prepare(void)
 {
-	backing_t *b = backing();
+	backing_t *b = &pool->backing;
 	copy_fd = -1;
 	copy_errno = 0;
 	anon_copy = NULL;
@@ -169,33 +114,38 @@ static void
 parent(void)
 {
 	if (anon_copy != NULL)
-		munmap(anon_copy, backing()->size);
+		backing_anon_destroy(&pool->backing, anon_copy);
 	anon_copy = NULL;
 	vm_log(2, "fork: parent goes on (%s)", copy_fd >= 0 ?
 			"the child has a copy of the pool" :
 			"the pool is copy-on-write");
 	if (copy_fd >= 0)
-		close(copy_fd);
+		backing_copy_close(copy_fd);
 	copy_fd = -1;
 }
 
 static void
 child(void)
 {
+	backing_t *b = &pool->backing;
 	vm_log(2, "fork: child (VMMALLOC_FORK=%d)", mode);
 	if (anon_copy != NULL) {
-		adopt_devdax(backing());
+		/* the anonymous copy takes the device's place */
+		if (backing_anon_adopt(b, anon_copy) != 0)
+			vmm_fatal("fork: cannot give the child its copy of the "
+					"device DAX pool:", vm_strerror(errno));
+		anon_copy = NULL;
 		return;
 	}
 	if (copy_fd >= 0) {
-		if (backing_adopt_file(backing(), copy_fd) != 0)
+		if (backing_adopt_file(b, copy_fd) != 0)
 			vmm_fatal("fork: cannot map the child's copy of the pool:",
 					vm_strerror(errno));
 		copy_fd = -1;
 		return;
 	}
 	if (copy_errno != 0)
-		vmm_fatal(backing()->kind == BACKING_DEVDAX ?
+		vmm_fatal(b->kind == BACKING_DEVDAX ?
 				"fork: cannot copy the device DAX pool for the "
 				"child:" : mode == 1 ?
 				"fork: cannot remap the pool private:" :
@@ -206,8 +156,9 @@ child(void)
 static const struct fork_hooks hooks = { prepare, parent, child };
 
 void
-vmm_fork_init(int fork_mode, const char *dir)
+vmm_fork_init(VMEM *vmp, int fork_mode, const char *dir)
 {
+	pool = vmp;
 	mode = fork_mode;
 	pool_dir = dir;
 	if (mode != 0)

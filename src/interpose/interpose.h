@@ -1,15 +1,20 @@
 /*
- * interpose.h -- the parts of libvmmalloc and what they share.
+ * interpose.h -- the parts of libvmmalloc and what they share; the
+ * interposer's one header, on top of the pool layer (pool/pool.h).
  *
  * libvmmalloc is the core built a second time (VM_INTERPOSE=1: none of the
- * libvmem API exported) plus these files:
- *   start.c   the one pool: made from the environment at the first
- *             allocation or in the constructor, whichever comes first;
- *             the bootstrap arena for allocations made while it is made;
- *             statistics at exit
+ * libvmem API exported) plus these files, each using only those above it
+ * in this list (launcher.c is a program of its own):
  *   malloc.c  the exported malloc family
  *   libc.c    pointers that did not come from the pool, handed to libc
+ *   start.c   the one pool: made from the environment at the first
+ *             allocation or in the constructor, whichever comes first;
+ *             statistics at exit
  *   fork.c    VMMALLOC_FORK: the pool across fork()
+ *   env.c     the configuration, read from the environment
+ *   boot.c    the bootstrap arena for allocations made while the pool is
+ *             made
+ *   fatal.c   fatal errors: one line on stderr, exit 1
  *
  * Invariant: vmm_pool is NULL until the pool is complete, then never
  * changes; vmm_base/vmm_size (the pool's address range) are written before
@@ -35,11 +40,6 @@ extern size_t vmm_size;		/* and its size */
  * (the caller is a recursion from inside the start-up: use the arena) */
 bool vmm_start(void);
 
-/* the bootstrap arena: a bump allocator in static storage, never freed */
-void *vmm_boot_alloc(size_t size, size_t align);
-bool vmm_boot_owns(const void *ptr);
-size_t vmm_boot_size(const void *ptr);
-
 /* ptr lies in the pool */
 static inline bool
 vmm_in_pool(const void *ptr)
@@ -47,6 +47,13 @@ vmm_in_pool(const void *ptr)
 	return (uintptr_t)ptr - vmm_base < vmm_size;
 }
 
+/* ---- boot.c ------------------------------------------------------------- */
+/* the bootstrap arena: a bump allocator in static storage, never freed */
+void *vmm_boot_alloc(size_t size, size_t align);
+bool vmm_boot_owns(const void *ptr);
+size_t vmm_boot_size(const void *ptr);
+
+/* ---- fatal.c ------------------------------------------------------------ */
 /* one line on stderr: "libvmmalloc: ", what, a space, detail; exit 1 */
 __attribute__((noreturn)) void vmm_fatal(const char *what, const char *detail);
 
@@ -67,7 +74,8 @@ void vmm_libc_free(void *ptr);
 size_t vmm_libc_usable_size(void *ptr);
 
 /* ---- fork.c -------------------------------------------------------------- */
-/* installs the handlers of VMMALLOC_FORK mode (pool made, dir its place) */
-void vmm_fork_init(int mode, const char *dir);
+/* installs the handlers of VMMALLOC_FORK mode for the pool vmp, made in
+ * dir (where copies go) */
+void vmm_fork_init(VMEM *vmp, int mode, const char *dir);
 
 #endif /* VM_INTERPOSE_H */

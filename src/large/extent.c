@@ -314,3 +314,25 @@ extents_resize(extents_t *ex, region_t *rg, run_t *run, size_t npages)
 	vm_unlock(&ex->lock);
 	return done;
 }
+
+int
+extents_used_ranges(const region_t *rg,
+		int (*fn)(void *arg, size_t off, size_t len), void *arg)
+{
+	size_t used_from = 0;	/* the start of the pages to copy */
+	uint32_t page = rg->data_first;
+	while (page < rg->npages) {
+		const run_t *run = region_run(rg, page);
+		uint32_t next = page + (run->npages != 0 ? run->npages : 1);
+		if (run->kind == RUN_FREE || next >= rg->npages) {
+			size_t end = (size_t)(run->kind == RUN_FREE ? page :
+					rg->npages) << VM_PAGE_SHIFT;
+			if (end > used_from && fn(arg, used_from,
+					end - used_from) != 0)
+				return -1;
+			used_from = (size_t)next << VM_PAGE_SHIFT;
+		}
+		page = next;
+	}
+	return 0;
+}

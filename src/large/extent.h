@@ -78,4 +78,14 @@ void extents_set_cls(extents_t *ex, region_t *rg, run_t *run, uint8_t cls);
  */
 bool extents_resize(extents_t *ex, region_t *rg, run_t *run, size_t npages);
 
+/*
+ * Calls fn(arg, off, len) for the byte ranges of the region that a copy
+ * of the pool needs: the metadata and every run that is not free (the
+ * contents of a free run do not matter), adjacent ones merged. Stops at
+ * the first non-zero return of fn and returns -1; else 0. The caller
+ * holds the extent lock, so the runs stand still.
+ */
+int extents_used_ranges(const region_t *rg,
+		int (*fn)(void *arg, size_t off, size_t len), void *arg);
+
 #endif /* VM_EXTENT_H */
