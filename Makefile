@@ -204,7 +204,8 @@ check: deps
 	@$(MAKE) --no-print-directory check-all
 check-all: check-release check-vmmalloc check-install check-man check-dax check-asan check-tsan
 check-release: lib $(BUILD)/wordfreq $(call testbins,$(BUILD))
-	test/run-tests.sh release "test/abi.sh $(BUILD)" $(call testbins,$(BUILD))
+	test/run-tests.sh release "test/abi.sh $(BUILD)" "test/layers.py $(BUILD)" \
+		$(call testbins,$(BUILD))
 check-vmmalloc: lib $(VMM_TESTS)
 	test/vmmalloc/run.sh $(BUILD)
 # every manual page renders without a warning (man --warnings)

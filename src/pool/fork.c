@@ -30,6 +30,20 @@ fork_set_hooks(const struct fork_hooks *h)
 	hooks = h;
 }
 
+void
+pool_lock_all(VMEM *vmp)
+{
+	slabs_lock_all(&vmp->slabs);
+	vm_lock(&vmp->extents.lock);
+}
+
+void
+pool_unlock_all(VMEM *vmp)
+{
+	vm_unlock(&vmp->extents.lock);
+	slabs_unlock_all(&vmp->slabs);
+}
+
 static void
 reinit_pool(VMEM *vmp)
 {

@@ -289,17 +289,3 @@ pool_reclaim(VMEM *vmp)
 {
 	return slabs_reclaim(&vmp->slabs);
 }
-
-void
-pool_lock_all(VMEM *vmp)
-{
-	slabs_lock_all(&vmp->slabs);
-	vm_lock(&vmp->extents.lock);
-}
-
-void
-pool_unlock_all(VMEM *vmp)
-{
-	vm_unlock(&vmp->extents.lock);
-	slabs_unlock_all(&vmp->slabs);
-}

@@ -79,6 +79,10 @@ struct fork_hooks {
 	void (*child)(void);	/* after, in the child */
 };
 void fork_set_hooks(const struct fork_hooks *h);
+/* takes every lock of vmp in rank order (the caches, the bins, the extent
+ * lock), and gives them back: the fork handlers, and vmem_check */
+void pool_lock_all(VMEM *vmp);
+void pool_unlock_all(VMEM *vmp);
 /* registers the fork handlers, once */
 void fork_handlers_init(void);
 
@@ -88,9 +92,5 @@ bool pool_is_live(const VMEM *vmp);
 /* gives what the threads' caches and the bins keep in reserve back, so a
  * full pool is really full; returns the objects and pages given back */
 size_t pool_reclaim(VMEM *vmp);
-/* takes every lock of vmp in rank order (the caches, the bins, the extent
- * lock), and gives them back */
-void pool_lock_all(VMEM *vmp);
-void pool_unlock_all(VMEM *vmp);
 
 #endif /* VM_VMEM_H */
