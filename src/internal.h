@@ -3,8 +3,9 @@
  * leveled assertions, page arithmetic, small bit helpers and the two
  * compiler hints of the fast paths.
  *
- * Nothing here allocates or keeps state. Public declarations live in
- * include/; module interfaces live in one header per directory.
+ * Owns nothing: nothing here allocates or keeps state, so any thread may
+ * use all of it. Public declarations live in include/; each layer's
+ * interface is the one header of its directory (src/X/X.h).
  *
  * Debug levels (VM_DEBUG, set by the Makefile):
  *   0  release: no assertions

@@ -9,6 +9,8 @@
  *   stack.h     a bounded stack of pointers (the thread caches' stacks)
  *
  * Nothing here knows about pools, runs or objects.
+ * Owns nothing: it only gathers the headers of this folder.
+ * Thread safety: see each header.
  */
 #ifndef VM_BASE_H
 #define VM_BASE_H

@@ -23,6 +23,7 @@
  *
  * Thread safety: all functions may be called from any thread; none keeps
  * state except vm_strerror's per-thread buffer.
+ * Owns: only vm_strerror's per-thread buffer (fmt.c).
  */
 #ifndef VM_FMT_H
 #define VM_FMT_H

@@ -18,6 +18,10 @@
  * A bin holds its lock while it takes a slab from the extent manager or
  * gives one back. When the pool is full, the caller drops every lock
  * before it asks the other bins for their reserves (pool_reclaim).
+ * Owns: nothing but the word of each lock; vm_lock_wait (lock.c) is
+ * the slow path.
+ * Thread safety: a lock may be taken from any thread; it is not
+ * recursive.
  */
 #ifndef VM_LOCK_H
 #define VM_LOCK_H

@@ -13,6 +13,8 @@
  * Formatting uses vm_fmt (base/fmt.h) and a buffer on the stack; nothing
  * here allocates, not even inside the C library.
  * Thread safety: all functions may be called from any thread.
+ * Owns: the calling thread's last error, the log level and file, and
+ * the print function (log.c).
  */
 #ifndef VM_LOG_H
 #define VM_LOG_H

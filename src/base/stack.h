@@ -9,6 +9,7 @@
  * The fast paths compare top with objs (empty) and with end (full), with
  * no count to keep: objs <= top <= end.
  * Thread safety: none; its owner's (the thread cache's owner protocol).
+ * Owns: nothing beyond the vm_stack_t and the slots it is given.
  */
 #ifndef VM_STACK_H
 #define VM_STACK_H

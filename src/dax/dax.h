@@ -5,6 +5,8 @@
  * Only this directory calls mmap(2), munmap(2) or opens pool files.
  * Functions return 0 on success, or -1 with errno set and a message left
  * with vm_err(). Thread safety: no shared state.
+ * Owns: a backing_t, its file descriptor and its mapping, from
+ * creation to backing_destroy.
  */
 #ifndef VM_DAX_H
 #define VM_DAX_H

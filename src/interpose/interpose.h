@@ -19,6 +19,10 @@
  * Invariant: vmm_pool is NULL until the pool is complete, then never
  * changes; vmm_base/vmm_size (the pool's address range) are written before
  * it, so a thread that sees the pool sees its range.
+ * Owns: what its files declare here (each file's header says what
+ * it owns).
+ * Thread safety: every function may be called from any thread,
+ * before the pool exists too.
  */
 #ifndef VM_INTERPOSE_H
 #define VM_INTERPOSE_H

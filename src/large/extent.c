@@ -1,5 +1,5 @@
 /*
- * extent.c -- the best-fit extent manager (see large.h).
+ * extent.c -- the best-fit extent manager (see extent.h).
  *
  * Owns: the free runs of a pool's data area and their treap, and the page
  * map entries of every run boundary. Invariants kept here:

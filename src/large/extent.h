@@ -14,6 +14,8 @@
  * Thread safety: every extents_* function takes ex->lock itself, except the
  * *_locked ones, whose caller holds it. The lock ranks after bin locks
  * (base/lock.h).
+ * Owns: the free runs of a pool's data area, their treap, the page
+ * map entries of every run boundary, and the totals in extents_t.
  */
 #ifndef VM_EXTENT_H
 #define VM_EXTENT_H

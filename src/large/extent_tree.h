@@ -3,6 +3,7 @@
  * (pages, first page); its nodes are the free runs' own records, linked
  * by page number (0 = none).
  * Thread safety: callers hold the extent lock (extent.h).
+ * Owns: the tree links of RUN_FREE records (extent_tree.c).
  */
 #ifndef VM_EXTENT_TREE_H
 #define VM_EXTENT_TREE_H

@@ -17,6 +17,8 @@
  * (a slab's record is written by the slab layer only inside a run this
  * layer handed it). The large layer sits on dax (the memory behind the
  * pool, where purged chunks go back) and base.
+ * Owns nothing: it only gathers the headers of this folder.
+ * Thread safety: see each header (the extent lock, extent.h).
  */
 #ifndef VM_LARGE_H
 #define VM_LARGE_H

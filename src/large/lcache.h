@@ -26,6 +26,7 @@
  * takes a lock. Invariants: bytes == sum of the lengths of the runs held,
  * in bytes, <= budget; every run held is a RUN_LARGE run carrying the
  * mark, in the bucket of its length, and in no other slot of any cache.
+ * Thread safety: none of its own; see above.
  */
 #ifndef VM_LCACHE_H
 #define VM_LCACHE_H

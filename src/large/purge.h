@@ -5,6 +5,7 @@
  * The unit is the 2 MiB chunk of the region (REGION_CHUNK_PAGES); which
  * chunks are given back is one bit each in the region (rg->purged).
  * Thread safety: callers hold the extent lock (extent.h).
+ * Owns: rg->purged, and the purge and map-ahead counters of extents_t.
  */
 #ifndef VM_PURGE_H
 #define VM_PURGE_H

@@ -9,6 +9,9 @@
  * Every byte of metadata is inside the region; the data pages are tiled by
  * runs (run.h) handed out by the extent manager (src/large).
  * A region_t is immutable after region_init(), so reading it takes no lock.
+ * Owns: the layout; region_init writes the page map's root and the
+ * purged bits, every other record is its owner's (run.h).
+ * Thread safety: a region_t is immutable after region_init().
  */
 #ifndef VM_REGION_H
 #define VM_REGION_H

@@ -15,8 +15,10 @@
  *   - the runs tile [data_first, npages): p + runs[p].npages is the next run
  *   - no two RUN_FREE runs are neighbours (freeing coalesces at once)
  *   - slab: nfree == popcount(bitmap) <= nobjs; nobjs and divc equal
- *           those of its class, page its own index (copied so the fast
- *           paths need not look them up);
+ *           those of its class, page its own index (copies, so that a
+ *           batch free and the slow paths' index arithmetic read the
+ *           record's one line; free's fast path reads no record at all,
+ *           it takes divc from the class table, slab/sizeclass.h);
  *           nfree > 0  <=>  the slab is on its bin's list (in_list)
  *
  *   0        4     5     6       8        12       16
@@ -25,6 +27,14 @@
  *   | in_list | pad | nobjs | page | divc | bitmap 4 x 64 |
  *     links: RUN_FREE: tree.left/right; RUN_SLAB: list.prev/next
  *     (page numbers; 0 means none, page 0 always holds the pool header)
+ *
+ * Owns: npages, kind, cls and the tree links are written by the extent
+ * manager (extent.c) under its lock; the slab fields (nfree, list links,
+ * in_list, nobjs, page, divc, bitmap) by the slab layer, under the slab's
+ * bin lock, inside a run the extent manager handed it.
+ * Thread safety: a record is read without a lock only where its
+ * owner's comment says so (the page map names slabs by page, so free's
+ * fast path reads none).
  */
 #ifndef VM_RUN_H
 #define VM_RUN_H
@@ -40,7 +50,8 @@ enum run_kind_e {
 };
 
 #define RUN_KIND_MASK	((uint64_t)3)
-/* the cls of a RUN_LARGE run that holds a thread cache, not an object */
+/* the cls of a RUN_LARGE run that holds the allocator's own data (a
+ * thread's cache), not an object */
 #define RUN_CLS_TCACHE	0xff
 #define SLAB_MAX_OBJS	256	/* bits in run_t.bitmap */
 

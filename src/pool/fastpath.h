@@ -14,6 +14,7 @@
  * Invariants kept: a pointer reaches a cache only if the page map names a
  * slab (or a short large run) and the owning layer's checks pass; no lock
  * and no atomic read-modify-write is taken.
+ * Thread safety: any thread, no lock (the caches' owner protocol).
  */
 #ifndef VM_FASTPATH_H
 #define VM_FASTPATH_H

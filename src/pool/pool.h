@@ -8,6 +8,8 @@
  *               handlers, usage totals
  *   fastpath.h  malloc's and free's fast paths, inline for both libvmem's
  *               API and libvmmalloc's malloc family
+ * Owns nothing: it only gathers the headers of this folder.
+ * Thread safety: see each header.
  */
 #ifndef VM_POOL_H
 #define VM_POOL_H

@@ -14,6 +14,8 @@
  * Thread safety: region and backing never change after creation; extents,
  * each bin and the caches carry their own locks; the registry of live
  * pools has one global lock (rank 1).
+ * Owns: the pool header; its parts are owned by the layers below
+ * (region and extents: src/large; slabs: src/slab; backing: src/dax).
  */
 #ifndef VM_VMEM_H
 #define VM_VMEM_H

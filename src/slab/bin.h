@@ -15,6 +15,8 @@
  * Thread safety: each bin has its own lock (rank 3, base/lock.h); bin_*
  * functions take it, and hold it while they take a slab from, or give
  * one to, the extent manager.
+ * Owns: the bin's list of slabs with free objects, its counters and
+ * its transfer stack (bin.c).
  */
 #ifndef VM_BIN_H
 #define VM_BIN_H
@@ -39,7 +41,7 @@ typedef struct bin_s {
 	void **xfer;		/* the stack: xfer[0 .. nxfer), room for
 				 * BIN_XFER_MAX (kept out of the bin, so an
 				 * unused one is never touched) */
-	uint64_t tag_key;	/* the pool's stag_key: tags free objects */
+	uint64_t tag_key;	/* the pool's tag_key (slabs.h): tags free objects */
 	uint32_t cls;		/* the class */
 } __attribute__((aligned(64))) bin_t;
 

@@ -21,6 +21,9 @@
  * each slabs_t.
  * Lock order: the registry lock (pool layer), then a pool's tc_lock, then
  * its bins, then its extent lock.
+ * Thread safety: caches_mine is the owner's, lock-free; every
+ * other function may be called from any thread, and takes tc_lock
+ * where it must.
  */
 #ifndef VM_CACHES_H
 #define VM_CACHES_H

@@ -10,6 +10,8 @@
  *
  * Owns sc_table and sc_lookup (sizeclass.c), filled once by sc_init and
  * only read afterwards, so readers take no lock.
+ * Thread safety: sc_init may run in any thread, any number of times
+ * (pthread_once); the tables are read without a lock after it.
  */
 #ifndef VM_SIZECLASS_H
 #define VM_SIZECLASS_H

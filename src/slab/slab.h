@@ -16,6 +16,8 @@
  * the pages of its slabs and the page map that finds them again. The
  * threads' caches keep short large runs too (large/lcache.h): the cache
  * is per thread, whatever it holds.
+ * Owns nothing: it only gathers the headers of this folder.
+ * Thread safety: see each header.
  */
 #ifndef VM_SLAB_H
 #define VM_SLAB_H

@@ -16,6 +16,8 @@
  * Thread safety: rg, ex, the keys and large_budget never change after
  * slabs_init; each bin has its lock; tc_lock (rank 2) guards tc_top,
  * ncaches and the making and taking of caches (caches.c).
+ * Owns: the slabs_t of each pool (slabs.c sets it up; caches.c
+ * keeps its caches).
  */
 #ifndef VM_SLABS_H
 #define VM_SLABS_H

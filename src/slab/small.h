@@ -14,6 +14,8 @@
  * the locks of caches.h and bin.h.
  * Functions that refuse a pointer leave the reason in vm_err (base/log.h)
  * and change nothing.
+ * Owns no state.
+ * Thread safety: any thread; see above for the locks.
  */
 #ifndef VM_SMALL_H
 #define VM_SMALL_H

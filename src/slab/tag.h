@@ -9,6 +9,9 @@
  * without the slab's bitmap.
  *
  * Owns no state; the key is the pool's (slabs.h: tag_key).
+ * Thread safety: a tag is written by the object's owner (the thread
+ * freeing it, or the bin under its lock) and read by free without a
+ * lock: a racing double free is settled by the slow path.
  */
 #ifndef VM_TAG_H
 #define VM_TAG_H
@@ -18,8 +21,8 @@
 
 /*
  * The tag of a free small object: key ^ its address, in its second word
- * (every class is at least 16 bytes), key being the pool's stag_key
- * (~cache_key, so a tag never equals a cached large run's mark). A free
+ * (every class is at least 16 bytes), key being the pool's tag_key
+ * (~large_key, so a tag never equals a cached large run's mark). A free
  * that finds it has met a double free (of an object in a slab, in any
  * thread's cache, however deep, or on a transfer stack), or a program that
  * stored that very value: the slow path settles which, by the bitmap and

@@ -31,6 +31,10 @@
  * "in use", and is in no other cache and no other slot; it carries the
  * tag of free objects (slab_tag, tag.h), so a second free of it is caught
  * wherever it is cached.
+ * Owns: the stacks of one tcache_t (tcache.c); its large buckets
+ * are an lcache_t (large/lcache.h).
+ * Thread safety: the owner uses its cache between tc_enter and
+ * tc_exit; anyone else only with the cache frozen (caches.h).
  */
 #ifndef VM_TCACHE_H
 #define VM_TCACHE_H
