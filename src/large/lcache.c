@@ -56,7 +56,8 @@ lcache_flush(lcache_t *lc, extents_t *ex, region_t *rg)
 		for (uint64_t i = 0; i < vm_stack_count(b); i++) {
 			void *addr = lcache_slot_addr(b->objs[i]);
 			*(uint64_t *)addr = 0;
-			extents_free(ex, rg, region_run(rg, region_page(rg, addr)));
+			extents_free(ex, rg, region_run(rg,
+					region_page(rg, addr)));
 		}
 		n += vm_stack_count(b);
 		vm_stack_set_count(b, 0);

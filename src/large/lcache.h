@@ -33,8 +33,9 @@
 
 #include "large/extent.h"
 
-#define LCACHE_MIN_PAGES	5	/* the first length above SC_SMALL_MAX */
-#define LCACHE_MAX_PAGES	64	/* 256 KiB */
+/* the first length above the largest size class (16 KiB), and 256 KiB */
+#define LCACHE_MIN_PAGES	5
+#define LCACHE_MAX_PAGES	64
 #define LCACHE_BUCKETS		28
 
 /* true if runs of npages pages are cached */

@@ -116,6 +116,14 @@ pagemap_slab_cls(uint64_t entry)
 			PAGEMAP_SLAB_CLS_MASK);
 }
 
+/* true if entry is a slab's: entry less RUN_SLAB then has its low bits
+ * clear (written so, the fast paths reuse that difference) */
+static inline bool
+pagemap_entry_is_slab(uint64_t entry)
+{
+	return ((entry - RUN_SLAB) & RUN_KIND_MASK) == 0;
+}
+
 /* for the fast paths, from entry - RUN_SLAB of a slab (low bits clear):
  * the byte offset of its first page, and 16 x its class (a byte offset
  * into tables of 16-byte records) */

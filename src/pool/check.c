@@ -380,8 +380,7 @@ check_caches(struct walk *w)
 		uint64_t seen = 0;
 		uint32_t ncaches = 0;
 		for (uint32_t i = 1; i <= vmp->slabs.tc_top; i++) {
-			tcache_t *tc = tc_real(atomic_load_explicit(
-					&vmp->slabs.tcaches[i], memory_order_relaxed));
+			tcache_t *tc = caches_frozen_at(&vmp->slabs, i);
 			if (tc == NULL)
 				continue;
 			ncaches++;

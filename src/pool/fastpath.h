@@ -45,14 +45,6 @@ pool_malloc(VMEM *vmp, size_t size)
 	return pool_malloc_slow(vmp, size);
 }
 
-/* true if the page-map entry e names a slab: e less RUN_SLAB then has its
- * low bits clear (the fast paths reuse that difference) */
-VM_INLINE bool
-pool_entry_is_slab(uint64_t e)
-{
-	return ((e - RUN_SLAB) & RUN_KIND_MASK) == 0;
-}
-
 /*
  * Pushes ptr to this thread's cache after the owning layer's checks;
  * false, with nothing done, when the fast path cannot take it (then the
@@ -74,7 +66,7 @@ pool_free_fast(VMEM *vmp, void *ptr)
 	if (vm_unlikely(off >= rg->size) || vm_log_level() >= 4)
 		return false;
 	uint64_t e = pagemap_get_at(&rg->pagemap, off);
-	if (vm_unlikely(!pool_entry_is_slab(e)))
+	if (vm_unlikely(!pagemap_entry_is_slab(e)))
 		return pagemap_entry_kind(e) == RUN_LARGE &&
 				tcache_free_large(tc, rg, vmp->slabs.large_key,
 				e, off, ptr);

@@ -43,8 +43,7 @@ count_cached(VMEM *vmp, struct snapshot *s)
 	caches_freeze(&vmp->slabs);
 	s->ncaches = vmp->slabs.ncaches;
 	for (uint32_t i = 1; i <= vmp->slabs.tc_top; i++) {
-		tcache_t *tc = tc_real(atomic_load_explicit(&vmp->slabs.tcaches[i],
-				memory_order_relaxed));
+		tcache_t *tc = caches_frozen_at(&vmp->slabs, i);
 		if (tc == NULL)
 			continue;
 		s->cached_large += tc->large.bytes;

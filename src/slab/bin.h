@@ -41,7 +41,7 @@ typedef struct bin_s {
 	void **xfer;		/* the stack: xfer[0 .. nxfer), room for
 				 * BIN_XFER_MAX (kept out of the bin, so an
 				 * unused one is never touched) */
-	uint64_t tag_key;	/* the pool's tag_key (slabs.h): tags free objects */
+	uint64_t tag_key;	/* tags free objects (slabs.h) */
 	uint32_t cls;		/* the class */
 } __attribute__((aligned(64))) bin_t;
 

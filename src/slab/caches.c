@@ -180,8 +180,7 @@ bool
 caches_hold_small(slabs_t *s, unsigned cls, const void *addr)
 {
 	for (uint32_t i = 1; i <= s->tc_top; i++) {
-		const tcache_t *tc = tc_real(atomic_load_explicit(
-				&s->tcaches[i], memory_order_relaxed));
+		const tcache_t *tc = caches_frozen_at(s, i);
 		if (tc != NULL && tcache_holds(tc, cls, addr))
 			return true;
 	}
@@ -196,8 +195,7 @@ caches_hold_large(slabs_t *s, const run_t *run, const void *addr)
 	bool held = false;
 	caches_freeze(s);
 	for (uint32_t i = 1; i <= s->tc_top && !held; i++) {
-		const tcache_t *tc = tc_real(atomic_load_explicit(
-				&s->tcaches[i], memory_order_relaxed));
+		const tcache_t *tc = caches_frozen_at(s, i);
 		held = tc != NULL && lcache_holds(&tc->large, run->npages,
 				addr);
 	}
@@ -213,7 +211,8 @@ caches_large_pop(slabs_t *s, size_t size)
 	tcache_t *tc = caches_enter(s);
 	if (tc == NULL)
 		return NULL;
-	void *p = lcache_pop(&tc->large, lcache_round((uint32_t)VM_PAGES(size)));
+	void *p = lcache_pop(&tc->large,
+			lcache_round((uint32_t)VM_PAGES(size)));
 	tc_exit(tc);
 	return p;
 }

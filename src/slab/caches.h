@@ -51,6 +51,14 @@ tcache_t *caches_enter(slabs_t *s);
 
 /* takes every cache of s from its owner (holds tc_lock until thaw) */
 void caches_freeze(slabs_t *s);
+/* with the caches frozen: the cache of thread index i (1..tc_top), or
+ * NULL if that thread has none */
+static inline tcache_t *
+caches_frozen_at(slabs_t *s, uint32_t i)
+{
+	return tc_real(atomic_load_explicit(&s->tcaches[i],
+			memory_order_relaxed));
+}
 void caches_thaw(slabs_t *s);
 /* an owner that saw steal_req: waits until the stealer is done */
 void caches_wait(slabs_t *s);

@@ -133,11 +133,11 @@ small_live(slabs_t *s, const void *ptr)
 	uintptr_t off = (uintptr_t)ptr - rg->base;
 	if (off >= rg->size)
 		return NULL;
-	uint64_t slab = pagemap_get_at(&rg->pagemap, off) - RUN_SLAB;
-	if ((slab & RUN_KIND_MASK) != 0 ||
-			!small_ptr_live(s->tag_key, slab, off, ptr))
+	uint64_t e = pagemap_get_at(&rg->pagemap, off);
+	if (!pagemap_entry_is_slab(e) ||
+			!small_ptr_live(s->tag_key, e - RUN_SLAB, off, ptr))
 		return NULL;
-	return region_run(rg, pagemap_slab_page(slab));
+	return region_run(rg, pagemap_slab_page(e));
 }
 
 /*
