@@ -1,5 +1,5 @@
 /*
- * object.c -- large objects: made and recognised (see object.h).
+ * object.c -- large objects: made (see object.h).
  *
  * Owns nothing; the extent manager keeps the runs and their page-map
  * entries, which name the first and the last page of every large run.
@@ -16,13 +16,4 @@ large_alloc(extents_t *ex, region_t *rg, size_t size, size_t align)
 			align <= VM_PAGE)
 		npages = lcache_round((uint32_t)npages);
 	return extents_alloc(ex, rg, npages, align, RUN_LARGE);
-}
-
-bool
-large_starts_object(const region_t *rg, const run_t *run, const void *ptr)
-{
-	return run->kind == RUN_LARGE &&
-			region_run_page(rg, run) == region_page(rg, ptr) &&
-			((uintptr_t)ptr & VM_PAGE_MASK) == 0 &&
-			run->cls != RUN_CLS_TCACHE;
 }

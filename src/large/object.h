@@ -30,8 +30,14 @@ run_t *large_alloc(extents_t *ex, region_t *rg, size_t size, size_t align);
  * the run is for the caller to ask (its first word then carries the mark,
  * lcache.h). Takes no lock.
  */
-bool large_starts_object(const region_t *rg, const run_t *run,
-		const void *ptr);
+static inline bool
+large_starts_object(const region_t *rg, const run_t *run, const void *ptr)
+{
+	return run->kind == RUN_LARGE &&
+			region_run_page(rg, run) == region_page(rg, ptr) &&
+			((uintptr_t)ptr & VM_PAGE_MASK) == 0 &&
+			run->cls != RUN_CLS_TCACHE;
+}
 
 /* the usable bytes of the large object of run */
 static inline size_t

@@ -119,8 +119,8 @@ cache_mine_or_new(slabs_t *s)
 	return tc;
 }
 
-tcache_t *
-caches_enter(slabs_t *s)
+VM_NOINLINE tcache_t *
+caches_enter_slow(slabs_t *s)
 {
 	tcache_t *tc = tc_real(caches_mine(s));
 	if (vm_unlikely(tc == NULL) && (tc = cache_mine_or_new(s)) == NULL)
@@ -188,10 +188,8 @@ caches_hold_small(slabs_t *s, unsigned cls, const void *addr)
 }
 
 bool
-caches_hold_large(slabs_t *s, const run_t *run, const void *addr)
+caches_search_large(slabs_t *s, const run_t *run, const void *addr)
 {
-	if (!lcache_takes(run->npages) || !lcache_marked(s->large_key, addr))
-		return false;
 	bool held = false;
 	caches_freeze(s);
 	for (uint32_t i = 1; i <= s->tc_top && !held; i++) {
@@ -201,20 +199,6 @@ caches_hold_large(slabs_t *s, const run_t *run, const void *addr)
 	}
 	caches_thaw(s);
 	return held;
-}
-
-void *
-caches_large_pop(slabs_t *s, size_t size)
-{
-	if (size > (size_t)LCACHE_MAX_PAGES << VM_PAGE_SHIFT)
-		return NULL;
-	tcache_t *tc = caches_enter(s);
-	if (tc == NULL)
-		return NULL;
-	void *p = lcache_pop(&tc->large,
-			lcache_round((uint32_t)VM_PAGES(size)));
-	tc_exit(tc);
-	return p;
 }
 
 size_t

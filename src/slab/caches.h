@@ -42,12 +42,29 @@ caches_mine(slabs_t *s)
 	return atomic_load_explicit(tcs + vm_tindex, memory_order_relaxed);
 }
 
+/* caches_enter when this thread has no cache in s yet, or a stealer holds
+ * it */
+tcache_t *caches_enter_slow(slabs_t *s);
+
 /*
  * This thread's cache in s, made on first use, entered (tc_enter) once no
  * stealer holds it; NULL if the thread cannot have one (no membarrier, no
  * index left, no room in the pool). The caller leaves it with tc_exit.
+ * Inline where the thread has its cache and nobody steals it: the slow
+ * paths of malloc and free enter the cache on every call.
  */
-tcache_t *caches_enter(slabs_t *s);
+VM_INLINE tcache_t *
+caches_enter(slabs_t *s)
+{
+	tcache_t *tc = caches_mine(s);
+	if (vm_likely(tc != &tc_none)) {
+		tc_enter(tc);
+		if (vm_likely(!tc_stolen(tc)))
+			return tc;
+		tc_exit(tc);
+	}
+	return caches_enter_slow(s);
+}
 
 /* takes every cache of s from its owner (holds tc_lock until thaw) */
 void caches_freeze(slabs_t *s);
@@ -66,17 +83,37 @@ void caches_wait(slabs_t *s);
 /* with the caches frozen: true if some cache holds the small object addr
  * of class cls */
 bool caches_hold_small(slabs_t *s, unsigned cls, const void *addr);
+/* caches_hold_large's look through every cache, taken from its owner for
+ * the moment */
+bool caches_search_large(slabs_t *s, const run_t *run, const void *addr);
 /*
  * True if a thread's cache holds the large run at addr: it carries the
- * mark (large/lcache.h), and a look through every cache, taken from its
- * owner for the moment, finds it there (a program may have stored the
- * mark's value in a live object).
+ * mark (large/lcache.h), and a look through every cache finds it there
+ * (a program may have stored the mark's value in a live object).
  */
-bool caches_hold_large(slabs_t *s, const run_t *run, const void *addr);
+static inline bool
+caches_hold_large(slabs_t *s, const run_t *run, const void *addr)
+{
+	return lcache_takes(run->npages) &&
+			lcache_marked(s->large_key, addr) &&
+			caches_search_large(s, run, addr);
+}
 
 /* a cached large run for a request of size bytes (above SC_SMALL_MAX)
- * from this thread's cache, or NULL */
-void *caches_large_pop(slabs_t *s, size_t size);
+ * from this thread's cache, or NULL (malloc's slow path, inline there) */
+VM_INLINE void *
+caches_large_pop(slabs_t *s, size_t size)
+{
+	if (size > (size_t)LCACHE_MAX_PAGES << VM_PAGE_SHIFT)
+		return NULL;
+	tcache_t *tc = caches_enter(s);
+	if (tc == NULL)
+		return NULL;
+	void *p = lcache_pop(&tc->large,
+			lcache_round((uint32_t)VM_PAGES(size)));
+	tc_exit(tc);
+	return p;
+}
 
 /* gives every cached object and run of s back to the bins and the extent
  * manager; returns how many */
