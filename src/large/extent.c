@@ -70,11 +70,9 @@ void
 extents_init(extents_t *ex, region_t *rg, const backing_t *backing)
 {
 	ex->backing = backing;
-	ex->purged_chunks = 0;
-	ex->npurges = 0;
 	ex->map_ahead_end = UINT32_MAX;
-	ex->pad = 0;
 	ex->nmapped_ahead = 0;
+	purge_init(ex, rg);
 	vm_lock_init(&ex->lock);
 	ex->tree = 0;
 	ex->nfree_runs = 0;

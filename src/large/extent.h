@@ -7,9 +7,10 @@
  * the lowest address among equals -- is found in O(log n). A freed run is
  * merged with free neighbours at once (found through the page map), so no
  * two free runs ever touch. Alignment padding is given back as free runs.
- * Memory of large frees is given back to the system in 2 MiB chunks and
- * reserved again before reuse; in a pool file on tmpfs, a chunk is mapped
- * in one call when it is first used (purge.c).
+ * Memory of large frees is kept for reuse in 2 MiB chunks up to a budget,
+ * and beyond it given back to the system and reserved again before reuse;
+ * in a pool file on tmpfs, a chunk is mapped in one call when it is first
+ * used (purge.c).
  *
  * Thread safety: every extents_* function takes ex->lock itself, except the
  * *_locked ones, whose caller holds it. The lock ranks after bin locks
@@ -23,6 +24,9 @@
 #include "base/base.h"
 #include "dax/dax.h"
 #include "large/region.h"
+
+/* the most freed chunks a pool keeps committed for reuse (purge.c): 256 MiB */
+#define KEEP_MAX_CHUNKS	128
 
 typedef struct extents_s {
 	vm_lock_t lock;
@@ -41,8 +45,16 @@ typedef struct extents_s {
 	uint32_t map_ahead_end;	/* chunks from here on are mapped whole when
 				 * a run first lands in them (purge.c);
 				 * UINT32_MAX: never */
-	uint32_t pad;
+	uint32_t keep_cap;	/* free chunks kept committed: at most this
+				 * many (purge.c; 0: every one given back) */
 	uint64_t nmapped_ahead;	/* chunks mapped that way */
+	uint64_t kept_chunks;	/* chunks kept now (bits set in rg->kept) */
+	uint64_t nkept;		/* chunks ever kept */
+	uint32_t keep_head;	/* keep_ring[keep_head]: the oldest entry */
+	uint32_t keep_len;	/* entries in keep_ring */
+	uint32_t keep_ring[KEEP_MAX_CHUNKS];	/* chunks in the order they
+				 * were kept; an entry whose chunk was used
+				 * since (its bit clear) is stale */
 } __attribute__((aligned(64))) extents_t;	/* its lock and counters share
 						 * no line with what the free
 						 * path reads */

@@ -8,7 +8,8 @@
  *   region.h       the layout of a pool's region: metadata, then data pages
  *   extent.h       the extent manager: runs handed out and taken back
  *   extent_tree.h  its treap of free extents
- *   purge.h        freed memory given back to the system, and taken again
+ *   purge.h        freed memory kept for reuse or given back to the
+ *                  system, and taken again
  *   lcache.h       a thread's cache of large runs, by length
  *   object.h       large objects: one run each
  *

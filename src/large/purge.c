@@ -4,11 +4,24 @@
  *
  * The unit is the 2 MiB chunk of the region (REGION_CHUNK_PAGES). When a
  * large run of at least PURGE_MIN_PAGES is freed, every chunk it touches
- * that is now entirely free is decommitted (a file: hole punched, so its
- * blocks and page cache go back; a region: madvise) and its bit set in
+ * that is now entirely free is kept: it stays committed, its pages
+ * mapped, so the next large object placed there costs no system call and
+ * no page fault (a program that frees and allocates big buffers in turn
+ * would otherwise pay both for every page, every time). At most
+ * ex->keep_cap chunks are kept, 1/KEEP_SHARE of the pool up to
+ * KEEP_MAX_CHUNKS (256 MiB): keeping one more gives the oldest kept chunk
+ * back, so the memory of freed objects goes back to the system at once
+ * beyond that budget, and a program that frees everything and then does
+ * nothing holds at most the budget (0 for pools below 32 MiB, which give
+ * every freed chunk back at once).
+ * A chunk given back is decommitted (a file: hole punched, so its blocks
+ * and page cache go back; a region: madvise) and its bit set in
  * rg->purged. Before any free space is handed out, the purged chunks it
  * touches are committed again (a file: fallocate), so a full file system
- * makes that allocation fail cleanly instead of a later write SIGBUS.
+ * makes that allocation fail cleanly instead of a later write SIGBUS; a
+ * kept chunk it touches is simply no longer kept.
+ * The kept chunks are a ring in the order they were kept; an entry whose
+ * chunk was used since (its bit in rg->kept clear) is stale and skipped.
  *
  * A pool file reserved lazily (libvmmalloc's) starts with every chunk of
  * its data area marked that way, so a chunk is reserved when it is first
@@ -21,9 +34,12 @@
  * become one madvise. Chunks below ex->map_ahead_end were dealt with (or
  * skipped: they fault as usual).
  *
- * Invariant (checked by vmem_check): a purged chunk lies wholly inside
- * free runs; purged_chunks == the number of bits set.
+ * Invariants (checked by vmem_check): a purged or kept chunk lies wholly
+ * inside free runs, and no chunk is both; purged_chunks and kept_chunks
+ * are the numbers of bits set; kept_chunks <= keep_len <= keep_cap.
  */
+#include <string.h>
+
 #include "large/purge.h"
 
 static void
@@ -44,6 +60,84 @@ chunk_offset(uint32_t chunk)
 
 #define CHUNK_BYTES ((size_t)REGION_CHUNK_PAGES << VM_PAGE_SHIFT)
 
+static void
+set_kept(region_t *rg, uint32_t chunk, bool on)
+{
+	uint64_t bit = (uint64_t)1 << (chunk % 64);
+	if (on)
+		rg->kept[chunk / 64] |= bit;
+	else
+		rg->kept[chunk / 64] &= ~bit;
+}
+
+void
+purge_init(extents_t *ex, const region_t *rg)
+{
+	uint32_t share = (rg->npages >> REGION_CHUNK_SHIFT) / KEEP_SHARE;
+	ex->purged_chunks = 0;
+	ex->npurges = 0;
+	ex->kept_chunks = 0;
+	ex->nkept = 0;
+	ex->keep_cap = share < KEEP_MAX_CHUNKS ? share : KEEP_MAX_CHUNKS;
+	ex->keep_head = 0;
+	ex->keep_len = 0;
+}
+
+/* gives chunk c, wholly free, back to the backing (if it can) */
+static void
+give_back(extents_t *ex, region_t *rg, uint32_t c)
+{
+	if (backing_decommit(ex->backing, chunk_offset(c), CHUNK_BYTES) != 0)
+		return;	/* the backing cannot: keep the memory */
+	set_purged(rg, c, true);
+	ex->purged_chunks++;
+	ex->npurges++;
+}
+
+/* drops the stale entries of the ring (chunks used since they were
+ * kept), the others staying in their order */
+static void
+keep_compact(extents_t *ex, const region_t *rg)
+{
+	uint32_t live[KEEP_MAX_CHUNKS], n = 0;
+	for (uint32_t i = 0; i < ex->keep_len; i++) {
+		uint32_t c = ex->keep_ring[(ex->keep_head + i) % ex->keep_cap];
+		if (purge_chunk_is_kept(rg, c))
+			live[n++] = c;
+	}
+	memcpy(ex->keep_ring, live, n * sizeof(live[0]));
+	ex->keep_head = 0;
+	ex->keep_len = n;
+}
+
+/* keeps chunk c, wholly free and committed, for reuse; past the budget
+ * the oldest kept chunk is given back */
+static void
+keep(extents_t *ex, region_t *rg, uint32_t c)
+{
+	if (ex->keep_cap == 0) {
+		give_back(ex, rg, c);
+		return;
+	}
+	if (ex->keep_len == ex->keep_cap && ex->kept_chunks < ex->keep_cap)
+		keep_compact(ex, rg);
+	if (ex->keep_len == ex->keep_cap) {
+		uint32_t old = ex->keep_ring[ex->keep_head];
+		ex->keep_head = (ex->keep_head + 1) % ex->keep_cap;
+		ex->keep_len--;
+		if (purge_chunk_is_kept(rg, old)) {
+			set_kept(rg, old, false);
+			ex->kept_chunks--;
+			give_back(ex, rg, old);
+		}
+	}
+	ex->keep_ring[(ex->keep_head + ex->keep_len) % ex->keep_cap] = c;
+	ex->keep_len++;
+	set_kept(rg, c, true);
+	ex->kept_chunks++;
+	ex->nkept++;
+}
+
 void
 purge_freed(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages,
 		uint32_t free_page)
@@ -57,25 +151,26 @@ purge_freed(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages,
 	for (uint32_t c = first; c <= last; c++) {
 		uint64_t start = (uint64_t)c << REGION_CHUNK_SHIFT;
 		if (start < free_page || start + REGION_CHUNK_PAGES > free_end ||
-				purge_chunk_is_purged(rg, c))
+				purge_chunk_is_purged(rg, c) ||
+				purge_chunk_is_kept(rg, c))
 			continue;
-		if (backing_decommit(ex->backing, chunk_offset(c),
-				CHUNK_BYTES) != 0)
-			return;	/* the backing cannot: keep the memory */
-		set_purged(rg, c, true);
-		ex->purged_chunks++;
-		ex->npurges++;
+		keep(ex, rg, c);
 	}
 }
 
 bool
 purge_commit(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages)
 {
-	if (vm_likely(ex->purged_chunks == 0))
+	if (vm_likely(ex->purged_chunks == 0 && ex->kept_chunks == 0))
 		return true;
 	uint32_t first = page >> REGION_CHUNK_SHIFT;
 	uint32_t last = (page + npages - 1) >> REGION_CHUNK_SHIFT;
 	for (uint32_t c = first; c <= last; c++) {
+		if (purge_chunk_is_kept(rg, c)) {	/* committed: in use now */
+			set_kept(rg, c, false);
+			ex->kept_chunks--;
+			continue;
+		}
 		if (!purge_chunk_is_purged(rg, c))
 			continue;
 		if (backing_commit(ex->backing, chunk_offset(c),

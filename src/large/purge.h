@@ -3,9 +3,11 @@
  * taking it again before it is reused (purge.c).
  *
  * The unit is the 2 MiB chunk of the region (REGION_CHUNK_PAGES); which
- * chunks are given back is one bit each in the region (rg->purged).
+ * chunks are given back is one bit each in the region (rg->purged), and
+ * so is which freed chunks are kept committed for reuse (rg->kept).
  * Thread safety: callers hold the extent lock (extent.h).
- * Owns: rg->purged, and the purge and map-ahead counters of extents_t.
+ * Owns: rg->purged, rg->kept, and the purge, keep and map-ahead fields
+ * of extents_t.
  */
 #ifndef VM_PURGE_H
 #define VM_PURGE_H
@@ -14,6 +16,10 @@
 
 /* the smallest freed large run that makes its chunks be given back */
 #define PURGE_MIN_PAGES	REGION_CHUNK_PAGES
+/* a pool of n chunks keeps at most n / KEEP_SHARE freed chunks committed */
+#define KEEP_SHARE	16
+/* from extents_init: nothing purged or kept; the keep budget of rg */
+void purge_init(extents_t *ex, const region_t *rg);
 /* after [page, page + npages) was freed into the free run at free_page */
 void purge_freed(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages,
 		uint32_t free_page);
@@ -54,6 +60,12 @@ static inline bool
 purge_chunk_is_purged(const region_t *rg, uint32_t chunk)
 {
 	return (rg->purged[chunk / 64] >> (chunk % 64)) & 1;
+}
+/* true if chunk is free and kept committed for reuse */
+static inline bool
+purge_chunk_is_kept(const region_t *rg, uint32_t chunk)
+{
+	return (rg->kept[chunk / 64] >> (chunk % 64)) & 1;
 }
 
 #endif /* VM_PURGE_H */

@@ -12,7 +12,7 @@
 #include "large/region.h"
 
 struct layout {
-	size_t root_off, purged_off, leaves_off, runs_off;
+	size_t root_off, purged_off, kept_off, leaves_off, runs_off;
 	uint32_t data_first;
 };
 
@@ -31,6 +31,8 @@ layout(uint32_t npages, size_t header_bytes, struct layout *l)
 	l->root_off = off;
 	off = VM_ALIGN_UP(off + pagemap_root_bytes(npages), 64);
 	l->purged_off = off;
+	off += purged_bytes(npages);
+	l->kept_off = off;
 	off += purged_bytes(npages);
 	off = VM_ALIGN_UP(off, VM_PAGE);
 	l->leaves_off = off;
@@ -69,6 +71,8 @@ region_init(region_t *rg, uintptr_t base, uint32_t npages, size_t header_bytes)
 	vm_assert((((uintptr_t)(rg->runs + npages)) >> PAGEMAP_LEN_SHIFT) == 0);
 	rg->purged = (uint64_t *)(base + l.purged_off);
 	memset(rg->purged, 0, purged_bytes(npages));
+	rg->kept = (uint64_t *)(base + l.kept_off);
+	memset(rg->kept, 0, purged_bytes(npages));
 	pagemap_init(&rg->pagemap, (void *)(base + l.root_off),
 			(void *)(base + l.leaves_off), npages);
 }

@@ -2,7 +2,7 @@
  * region.h -- the layout of a pool's mapped region, and page arithmetic.
  *
  *   base                                                              base+size
- *   | header | page-map root | purged bits | page-map leaves | runs | data  |
+ *   | header | page-map root | purged, kept bits | page-map leaves | runs | data |
  *   |<---------------------------- metadata ----------------------->|       |
  *   page 0                                                data_first  npages
  *
@@ -10,7 +10,7 @@
  * runs (run.h) handed out by the extent manager (src/large).
  * A region_t is immutable after region_init(), so reading it takes no lock.
  * Owns: the layout; region_init writes the page map's root and the
- * purged bits, every other record is its owner's (run.h).
+ * purged and kept bits, every other record is its owner's (run.h).
  * Thread safety: a region_t is immutable after region_init().
  */
 #ifndef VM_REGION_H
@@ -37,6 +37,8 @@ typedef struct region_s {
 	size_t data_size;	/* bytes from there to the end */
 	run_t *runs;		/* one record per page */
 	uint64_t *purged;	/* one bit per chunk: given back (purge.c) */
+	uint64_t *kept;		/* one bit per chunk: free, kept committed
+				 * for reuse (purge.c) */
 	pagemap_t pagemap;
 } region_t;
 

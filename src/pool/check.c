@@ -98,16 +98,18 @@ check_slab(struct walk *w, uint32_t page, const run_t *run)
 	return true;
 }
 
-/* a run in use lies in no purged chunk */
+/* a run in use lies in no purged or kept chunk */
 static bool
 check_not_purged(struct walk *w, uint32_t page, uint32_t last)
 {
 	const region_t *rg = &w->vmp->region;
 	for (uint32_t c = page >> REGION_CHUNK_SHIFT;
 			c <= last >> REGION_CHUNK_SHIFT; c++)
-		if (purge_chunk_is_purged(rg, c))
+		if (purge_chunk_is_purged(rg, c) || purge_chunk_is_kept(rg, c))
 			return corrupt("run at page %u lies in chunk %u, which "
-					"was given back", page, c);
+					"is marked free (%s)", page, c,
+					purge_chunk_is_purged(rg, c) ?
+					"given back" : "kept");
 	return true;
 }
 
@@ -115,15 +117,30 @@ static bool
 check_purged_count(struct walk *w)
 {
 	const region_t *rg = &w->vmp->region;
-	uint64_t bits = 0;
+	const extents_t *ex = &w->vmp->extents;
+	uint64_t bits = 0, kept = 0;
 	uint32_t nchunks = (rg->npages + REGION_CHUNK_PAGES - 1) >>
 			REGION_CHUNK_SHIFT;
-	for (uint32_t c = 0; c < nchunks; c++)
+	for (uint32_t c = 0; c < nchunks; c++) {
 		bits += purge_chunk_is_purged(rg, c);
-	if (bits != w->vmp->extents.purged_chunks)
+		kept += purge_chunk_is_kept(rg, c);
+		if (purge_chunk_is_purged(rg, c) && purge_chunk_is_kept(rg, c))
+			return corrupt("chunk %u is marked both given back and "
+					"kept", c);
+	}
+	if (bits != ex->purged_chunks)
 		return corrupt("%llu chunks marked given back, %llu counted",
-				(unsigned long long)bits, (unsigned long long)
-				w->vmp->extents.purged_chunks);
+				(unsigned long long)bits,
+				(unsigned long long)ex->purged_chunks);
+	if (kept != ex->kept_chunks || ex->keep_len > ex->keep_cap ||
+			ex->keep_cap > KEEP_MAX_CHUNKS ||
+			ex->keep_head >= (ex->keep_cap ? ex->keep_cap : 1) ||
+			kept > ex->keep_len)
+		return corrupt("%llu chunks marked kept, %llu counted, ring of "
+				"%u from %u, at most %u",
+				(unsigned long long)kept,
+				(unsigned long long)ex->kept_chunks, ex->keep_len,
+				ex->keep_head, ex->keep_cap);
 	return true;
 }
 

@@ -94,6 +94,9 @@ take_snapshot(VMEM *vmp, struct snapshot *s)
 	s->ex.nresize_inplace = vmp->extents.nresize_inplace;
 	s->ex.purged_chunks = vmp->extents.purged_chunks;
 	s->ex.npurges = vmp->extents.npurges;
+	s->ex.kept_chunks = vmp->extents.kept_chunks;
+	s->ex.keep_cap = vmp->extents.keep_cap;
+	s->ex.nkept = vmp->extents.nkept;
 	s->ex.nmapped_ahead = vmp->extents.nmapped_ahead;
 	s->leaves_used = vmp->region.pagemap.nleaves_used;
 	s->largest_free = 0;	/* the rightmost node of the tree */
@@ -204,6 +207,9 @@ print_arena(const struct snapshot *s)
 			"%llu ever\n", (unsigned long long)s->ex.purged_chunks,
 			(size_t)REGION_CHUNK_PAGES << VM_PAGE_SHIFT,
 			(unsigned long long)s->ex.npurges);
+	vm_outf("  freed and kept for reuse: %llu chunks now (at most %u), "
+			"%llu ever\n", (unsigned long long)s->ex.kept_chunks,
+			s->ex.keep_cap, (unsigned long long)s->ex.nkept);
 	if (s->ex.nmapped_ahead != 0)
 		vm_outf("  mapped whole at first use: %llu chunks\n",
 				(unsigned long long)s->ex.nmapped_ahead);

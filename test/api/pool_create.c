@@ -566,7 +566,8 @@ END_TEST
  * Freed extents are given back to the file system (hole punching), so the
  * page cache shrinks: after freeing a big written object of a file-backed
  * pool, its pages are no longer resident (mincore looks at the page cache
- * of a shared file mapping, which MADV_DONTNEED alone would not empty).
+ * of a shared file mapping, which MADV_DONTNEED alone would not empty),
+ * but for the freed chunks the pool keeps for reuse: at most 1/16 of it.
  */
 START_TEST(test_free_returns_pages)
 {
@@ -594,8 +595,9 @@ START_TEST(test_free_returns_pages)
 			"%zu after\n", before, after);
 	free(vec);
 	ck_assert_uint_gt(before, npages / 2);
-	ck_assert_msg(after < npages / 10, "%zu of %zu pages of a freed "
-			"object are still in the page cache", after, npages);
+	size_t kept_max = 128 * TU_MIB / 16 / pg;
+	ck_assert_msg(after < npages / 10 + kept_max, "%zu of %zu pages of a "
+			"freed object are still in the page cache", after, npages);
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	/* the space is usable again, and reads as anything but a crash */
 	p = vmem_malloc(vmp, sz);

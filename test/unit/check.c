@@ -165,6 +165,15 @@ START_TEST(test_purge_bookkeeping)
 	rg->purged[chunk / 64] &= ~((uint64_t)1 << (chunk % 64));
 	ex->purged_chunks--;
 	ck_assert_int_eq(vmem_check(vmp), 1);
+	/* so is one marked kept for reuse, and a kept count off by one */
+	ck_assert(!purge_chunk_is_kept(rg, chunk));
+	rg->kept[chunk / 64] |= (uint64_t)1 << (chunk % 64);
+	ex->kept_chunks++;
+	expect_corrupt();
+	rg->kept[chunk / 64] &= ~((uint64_t)1 << (chunk % 64));
+	expect_corrupt();
+	ex->kept_chunks--;
+	ck_assert_int_eq(vmem_check(vmp), 1);
 	/* using the space again takes the chunks back; contents are usable */
 	big = vmem_malloc(vmp, 4 * TU_MIB);
 	ck_assert_ptr_nonnull(big);

@@ -4,7 +4,9 @@
  * the whole file at once: the blocks the file holds, the room checked at
  * creation, that a lazy pool still fills up and checks clean, and that on
  * tmpfs a reserved chunk comes mapped (no fault per page); vmem_create's
- * pools on tmpfs map a chunk when it first comes in use (map-ahead).
+ * pools on tmpfs map a chunk when it first comes in use (map-ahead);
+ * freed chunks kept committed for reuse up to the pool's budget, the
+ * oldest given back beyond it.
  */
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -39,6 +41,13 @@ file_bytes(VMEM *vmp)
 	return (uint64_t)st.st_blocks * 512;
 }
 
+/* bytes of the chunks of vmp kept for reuse */
+static uint64_t
+kept_bytes(const VMEM *vmp)
+{
+	return vmp->extents.kept_chunks * REGION_CHUNK_PAGES * VM_PAGE;
+}
+
 START_TEST(test_eager_reserves_all)
 {
 	VMEM *vmp = vmem_create(dir, 64 * TU_MIB);
@@ -71,7 +80,12 @@ START_TEST(test_lazy_reserves_as_used)
 	memset(big, 0x3c, 64 * TU_MIB);
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	vmem_free(vmp, big);
-	ck_assert_uint_lt(file_bytes(vmp), start + 4 * TU_MIB);
+	/* all but the chunks kept for reuse (1/16 of the pool: 8) */
+	const extents_t *ex = &vmp->extents;
+	uint64_t kept = kept_bytes(vmp);
+	ck_assert_uint_eq(ex->keep_cap, size / KEEP_SHARE / (2 * TU_MIB));
+	ck_assert_uint_eq(ex->kept_chunks, ex->keep_cap);
+	ck_assert_uint_lt(file_bytes(vmp), start + 4 * TU_MIB + kept);
 
 	/* small objects reserve only the chunks their slabs are in */
 	void *p[1000];
@@ -80,7 +94,7 @@ START_TEST(test_lazy_reserves_as_used)
 		ck_assert_ptr_nonnull(p[i]);
 		memset(p[i], i, 100);
 	}
-	ck_assert_uint_lt(file_bytes(vmp), start + 8 * TU_MIB);
+	ck_assert_uint_lt(file_bytes(vmp), start + 8 * TU_MIB + kept);
 	for (int i = 0; i < 1000; i++)
 		vmem_free(vmp, p[i]);
 
@@ -100,6 +114,88 @@ START_TEST(test_lazy_reserves_as_used)
 END_TEST
 
 /* a lazy pool still fails at creation where the room is not there now */
+/*
+ * Freed chunks stay committed up to the budget (1/16 of the pool): a
+ * second object placed there takes them without reserving anything, and
+ * freeing more than the budget gives the oldest back; the file never
+ * holds more than what is in use, the metadata and the budget.
+ */
+START_TEST(test_keep_budget)
+{
+	const size_t size = 256 * TU_MIB;
+	VMEM *vmp = vmem_create(dir, size);
+	ck_assert_ptr_nonnull(vmp);
+	const extents_t *ex = &vmp->extents;
+	uint32_t cap = ex->keep_cap;
+	ck_assert_uint_eq(cap, 8);
+	/* 12 MiB: 5 or more whole chunks, below the budget, all kept */
+	char *a = vmem_malloc(vmp, 12 * TU_MIB);
+	ck_assert_ptr_nonnull(a);
+	memset(a, 1, 12 * TU_MIB);
+	uint64_t purged = ex->purged_chunks;
+	vmem_free(vmp, a);
+	ck_assert_uint_ge(ex->kept_chunks, 5);
+	ck_assert_uint_le(ex->kept_chunks, cap);
+	ck_assert_uint_eq(ex->purged_chunks, purged);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	/* the same size again lands there: nothing kept any more, nothing
+	 * was given back or reserved */
+	char *b = vmem_malloc(vmp, 12 * TU_MIB);
+	ck_assert_ptr_eq(b, a);
+	ck_assert_uint_eq(ex->kept_chunks, 0);
+	ck_assert_uint_eq(ex->purged_chunks, purged);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	/* 64 MiB freed: 8 chunks kept, the rest given back at once */
+	char *c = vmem_malloc(vmp, 64 * TU_MIB);
+	ck_assert_ptr_nonnull(c);
+	memset(c, 2, 64 * TU_MIB);
+	vmem_free(vmp, c);
+	ck_assert_uint_eq(ex->kept_chunks, cap);
+	ck_assert_uint_ge(ex->purged_chunks, purged + 32 - cap - 1);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	/* many frees and mallocs of 2-12 MiB: never above the budget, and
+	 * the pool stays consistent (the ring drops chunks used since) */
+	unsigned seed = 7;
+	char *live[8] = { 0 };
+	for (int i = 0; i < 400; i++) {
+		int k = rand_r(&seed) % 8;
+		vmem_free(vmp, live[k]);
+		size_t sz = (2 + (size_t)(rand_r(&seed) % 11)) * TU_MIB;
+		live[k] = vmem_malloc(vmp, sz);
+		ck_assert_ptr_nonnull(live[k]);
+		live[k][0] = live[k][sz - 1] = 3;
+		ck_assert_uint_le(ex->kept_chunks, cap);
+		ck_assert_uint_le(ex->keep_len, cap);
+		if (i % 50 == 0)
+			ck_assert_int_eq(vmem_check(vmp), 1);
+	}
+	for (int k = 0; k < 8; k++)
+		vmem_free(vmp, live[k]);
+	vmem_free(vmp, b);
+	ck_assert_uint_le(ex->kept_chunks, cap);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	vmem_delete(vmp);
+}
+END_TEST
+
+/* a pool of less than 32 MiB keeps nothing: every freed chunk goes back */
+START_TEST(test_keep_none_in_small_pool)
+{
+	VMEM *vmp = vmem_create(dir, 24 * TU_MIB);
+	ck_assert_ptr_nonnull(vmp);
+	ck_assert_uint_eq(vmp->extents.keep_cap, 0);
+	char *a = vmem_malloc(vmp, 8 * TU_MIB);
+	ck_assert_ptr_nonnull(a);
+	memset(a, 1, 8 * TU_MIB);
+	vmem_free(vmp, a);
+	ck_assert_uint_eq(vmp->extents.kept_chunks, 0);
+	ck_assert_uint_ge(vmp->extents.purged_chunks, 3);
+	ck_assert_uint_eq(kept_bytes(vmp), 0);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	vmem_delete(vmp);
+}
+END_TEST
+
 START_TEST(test_lazy_needs_room)
 {
 	struct statvfs sv;
@@ -282,6 +378,8 @@ main(void)
 	tcase_add_test(tc, test_eager_reserves_all);
 	tcase_add_test(tc, test_lazy_reserves_as_used);
 	tcase_add_test(tc, test_lazy_needs_room);
+	tcase_add_test(tc, test_keep_budget);
+	tcase_add_test(tc, test_keep_none_in_small_pool);
 	tcase_add_test(tc, test_lazy_small_pool);
 	tcase_add_test(tc, test_eager_maps_ahead);
 	tcase_add_test(tc, test_lazy_prefault);
