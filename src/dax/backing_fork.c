@@ -33,6 +33,7 @@ backing_remap_private(backing_t *b)
 			MAP_PRIVATE | MAP_FIXED, b->fd, 0);
 	if (p == MAP_FAILED)
 		return -1;
+	(void)madvise(p, b->size, MADV_HUGEPAGE);	/* as backing.c maps */
 	b->private_map = true;
 	return 0;
 }
@@ -109,6 +110,7 @@ backing_adopt_file(backing_t *b, int fd)
 			MAP_SHARED | MAP_FIXED, fd, 0);
 	if (p == MAP_FAILED)
 		return -1;
+	(void)madvise(p, b->size, MADV_HUGEPAGE);
 	close(b->fd);
 	b->fd = fd;
 	b->private_map = false;

@@ -38,10 +38,14 @@ typedef struct backing_s {
 				 * allocates its pages (backing_prefault) */
 } backing_t;
 
+/* a pool file is mapped at a multiple of this: 2 MiB, a huge page */
+#define BACKING_MAP_ALIGN	((size_t)2 << 20)
+
 /*
  * Makes a pool file of size bytes (rounded up to the page size) in dir:
  * O_TMPFILE with mode 0600 (mkstemp + unlink where the file system does
- * not support it), space reserved with posix_fallocate, mapped shared.
+ * not support it), space reserved with posix_fallocate, mapped shared at
+ * a multiple of BACKING_MAP_ALIGN and advised MADV_HUGEPAGE.
  * lazy: no space reserved, only checked to be free now (ENOSPC if not);
  * the caller then reserves each part with backing_commit before it
  * writes there.

@@ -9,6 +9,7 @@
  * dead handle, and freed pages leaving the page cache (hole punching).
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
@@ -608,6 +609,57 @@ START_TEST(test_free_returns_pages)
 }
 END_TEST
 
+/* the VmFlags line of the mapping of /proc/self/smaps that holds addr,
+ * into flags; false if there is none */
+static bool
+smaps_flags(const void *addr, char *flags, size_t len)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	ck_assert_ptr_nonnull(f);
+	char line[512];
+	bool inside = false, found = false;
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+				strchr(line, '-') < strchr(line, ' '))
+			inside = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+		else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+			size_t n = strlen(line + 8);
+			n = n < len ? n : len - 1;
+			memcpy(flags, line + 8, n);
+			flags[n] = '\0';
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * A pool file is mapped at a 2 MiB boundary and advised huge pages
+ * (VmFlags "hg"), so that a backing with 2 MiB pages can use them.
+ */
+START_TEST(test_pool_mapping_huge_ready)
+{
+	size_t sizes[] = { VMEM_MIN_POOL, 64 * TU_MIB + 4096 };
+	for (size_t i = 0; i < 2; i++) {
+		VMEM *vmp = tu_pool_create(sizes[i]);
+		ck_assert_msg(((uintptr_t)vmp & (2 * TU_MIB - 1)) == 0,
+				"pool of %zu bytes at %p", sizes[i], (void *)vmp);
+		char flags[256];
+		ck_assert(smaps_flags(vmp, flags, sizeof(flags)));
+		ck_assert_msg(strstr(flags, " hg") != NULL,
+				"VmFlags of the pool: %s", flags);
+		ck_assert_int_eq(vmem_check(vmp), 1);
+		void *p = vmem_malloc(vmp, 3 * TU_MIB);
+		ck_assert_ptr_nonnull(p);
+		memset(p, 1, 3 * TU_MIB);
+		vmem_free(vmp, p);
+		vmem_delete(vmp);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -627,6 +679,7 @@ main(void)
 	tcase_add_test(tc, test_space_returned_on_delete);
 	tcase_add_test(tc, test_space_returned_on_exit);
 	tcase_add_test(tc, test_free_returns_pages);
+	tcase_add_test(tc, test_pool_mapping_huge_ready);
 	tc = tu_tcase(s, "region", TU_TIMEOUT);
 	tcase_add_test(tc, test_region_unaligned);
 	tcase_add_test(tc, test_region_too_small);
