@@ -1,7 +1,8 @@
 /*
  * bench.c -- the throughput and capacity benchmark of libvmem.
  *
- *   bench throughput --alloc vmem|system|memkind --workload small|mixed|large
+ *   bench throughput --alloc vmem|system|memkind
+ *                    --workload small|mixed|large|huge
  *                    [--threads N] [--cross] [--steps N] [--slots N]
  *                    [--reps N] [--max-seconds S] [--dir DIR]
  *                    [--pool-size BYTES] [--label NAME] [--expect-lib SUBSTR]
@@ -9,7 +10,10 @@
  *	Measures malloc+free operations per second. Each thread owns an array
  *	of slots; every step picks a slot with a xorshift PRNG and frees the
  *	object in it, or, if the slot is empty, allocates an object of a
- *	random size and writes one byte into it. "--alloc vmem" allocates
+ *	random size and writes one byte into it (huge: one byte in each 4 KiB
+ *	page of it, as a program that fills a buffer touches every page of
+ *	it, so that an allocator that gives freed memory back pays the page
+ *	faults of taking it again). "--alloc vmem" allocates
  *	from one pool made by vmem_create() in DIR; "--alloc system" calls
  *	plain malloc()/free(), i.e. glibc, or whatever allocator run.sh put
  *	in front of it with LD_PRELOAD ("--expect-lib" checks which one
@@ -49,7 +53,7 @@
 #define MAX_REPS	20
 #define CLOCK_EVERY	0xffff	/* look at the clock every 64 Ki steps */
 
-enum workload { WL_SMALL, WL_MIXED, WL_LARGE };
+enum workload { WL_SMALL, WL_MIXED, WL_LARGE, WL_HUGE };
 
 /* everything the command line sets */
 struct config {
@@ -150,11 +154,25 @@ size_large(uint64_t r)
 	return base + (size_t)rnd_range(r, base);
 }
 
+/*
+ * huge: log-uniform in [1 MiB, 32 MiB): 2^k, k uniform in [20, 24], plus
+ * a uniform offset below 2^k (the buffers mimalloc-bench's malloc-large
+ * and the users of far memory allocate); run with a few slots.
+ */
+static inline size_t
+size_huge(uint64_t r)
+{
+	unsigned k = 20 + (unsigned)(((r & 0xffffffffu) * 5) >> 32);
+	size_t base = (size_t)1 << k;
+	return base + (size_t)rnd_range(r, base);
+}
+
 static inline size_t
 pick_size(enum workload wl, uint64_t r)
 {
 	return wl == WL_SMALL ? size_small(r) : wl == WL_MIXED ?
-			size_mixed(r) : size_large(r);
+			size_mixed(r) : wl == WL_LARGE ? size_large(r) :
+			size_huge(r);
 }
 
 /*
@@ -214,6 +232,29 @@ static inline void
 touch(void *p, uint64_t r)
 {
 	*(volatile unsigned char *)p = (unsigned char)r;
+}
+
+/* a huge object: one byte in each 4 KiB page of its size bytes */
+static void
+touch_pages(void *p, size_t size, uint64_t r)
+{
+	for (size_t off = 0; off < size; off += 4096)
+		((volatile unsigned char *)p)[off] = (unsigned char)r;
+}
+
+/* an object of the workload, touched as it says */
+static void *
+obj_alloc_touch(const struct config *c, VMEM *vmp, uint64_t r)
+{
+	size_t size = pick_size(c->workload, r);
+	void *p = obj_alloc(vmp, size);
+	if (p == NULL)
+		return NULL;
+	if (c->workload == WL_HUGE)
+		touch_pages(p, size, r);
+	else
+		touch(p, r);
+	return p;
 }
 
 static void
@@ -312,13 +353,11 @@ run_private(struct worker *w)
 			ops++;
 			continue;
 		}
-		uint64_t r2 = rnd_next(&rng);
-		void *p = obj_alloc(vmp, pick_size(c->workload, r2));
+		void *p = obj_alloc_touch(c, vmp, rnd_next(&rng));
 		if (p == NULL) {
 			failed++;
 			continue;
 		}
-		touch(p, r2);
 		*slot = p;
 		ops++;
 	}
@@ -359,10 +398,8 @@ run_cross(struct worker *w)
 		}
 		if (atomic_load_explicit(&w->own[idx],
 				memory_order_relaxed) == NULL) {
-			uint64_t r2 = rnd_next(&rng);
-			void *q = obj_alloc(vmp, pick_size(c->workload, r2));
+			void *q = obj_alloc_touch(c, vmp, rnd_next(&rng));
 			if (q != NULL) {
-				touch(q, r2);
 				atomic_store_explicit(&w->own[idx], q,
 						memory_order_release);
 				ops++;
@@ -491,6 +528,8 @@ workload_name(const struct config *c)
 		return c->cross ? "small-cross" : "small";
 	if (c->workload == WL_LARGE)
 		return c->cross ? "large-cross" : "large";
+	if (c->workload == WL_HUGE)
+		return c->cross ? "huge-cross" : "huge";
 	return c->cross ? "mixed-cross" : "mixed";
 }
 
@@ -727,7 +766,7 @@ static _Noreturn void
 usage(void)
 {
 	fprintf(stderr,
-"usage: bench throughput --alloc vmem|system|memkind --workload small|mixed|large\n"
+"usage: bench throughput --alloc vmem|system|memkind --workload small|mixed|large|huge\n"
 "             [--threads N] [--cross] [--steps N] [--slots N] [--reps N]\n"
 "             [--max-seconds S] [--dir DIR] [--pool-size BYTES]\n"
 "             [--label NAME] [--expect-lib SUBSTRING]\n"
@@ -772,6 +811,8 @@ parse_option(struct config *c, int opt, const char *arg)
 			c->workload = WL_MIXED;
 		else if (strcmp(arg, "large") == 0)
 			c->workload = WL_LARGE;
+		else if (strcmp(arg, "huge") == 0)
+			c->workload = WL_HUGE;
 		else
 			usage();
 		break;
