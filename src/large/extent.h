@@ -45,8 +45,9 @@ typedef struct extents_s {
 	uint32_t map_ahead_end;	/* chunks from here on are mapped whole when
 				 * a run first lands in them (purge.c);
 				 * UINT32_MAX: never */
-	uint32_t keep_cap;	/* free chunks kept committed: at most this
-				 * many (purge.c; 0: every one given back) */
+	uint32_t keep_cap;	/* free chunks kept committed: this many, or
+				 * twice the large objects in use (purge.c;
+				 * 0: every one given back) */
 	uint64_t nmapped_ahead;	/* chunks mapped that way */
 	uint64_t kept_chunks;	/* chunks kept now (bits set in rg->kept) */
 	uint64_t nkept;		/* chunks ever kept */

@@ -7,13 +7,15 @@
  * that is now entirely free is kept: it stays committed, its pages
  * mapped, so the next large object placed there costs no system call and
  * no page fault (a program that frees and allocates big buffers in turn
- * would otherwise pay both for every page, every time). At most
- * ex->keep_cap chunks are kept, 1/KEEP_SHARE of the pool up to
- * KEEP_MAX_CHUNKS (256 MiB): keeping one more gives the oldest kept chunk
- * back, so the memory of freed objects goes back to the system at once
- * beyond that budget, and a program that frees everything and then does
- * nothing holds at most the budget (0 for pools below 32 MiB, which give
- * every freed chunk back at once).
+ * would otherwise pay both for every page, every time). The budget
+ * (purge_keep_budget) is the larger of ex->keep_cap, 1/KEEP_SHARE of the
+ * pool, and twice the large objects in use, at most KEEP_MAX_CHUNKS
+ * (256 MiB): so the free memory kept stays within twice what the program
+ * uses in large objects, or a small share of the pool. Keeping a chunk at the budget gives the chunk kept
+ * longest back first, so beyond it the memory of freed objects goes back
+ * at once, and a program that frees everything and then does nothing
+ * holds at most the budget (none in pools below 32 MiB, which give every
+ * freed chunk back at once).
  * A chunk given back is decommitted (a file: hole punched, so its blocks
  * and page cache go back; a region: madvise) and its bit set in
  * rg->purged. Before any free space is handed out, the purged chunks it
@@ -36,7 +38,8 @@
  *
  * Invariants (checked by vmem_check): a purged or kept chunk lies wholly
  * inside free runs, and no chunk is both; purged_chunks and kept_chunks
- * are the numbers of bits set; kept_chunks <= keep_len <= keep_cap.
+ * are the numbers of bits set; kept_chunks <= keep_len <= KEEP_MAX_CHUNKS
+ * (the ring's size).
  */
 #include <string.h>
 
@@ -96,12 +99,21 @@ give_back(extents_t *ex, region_t *rg, uint32_t c)
 
 /* drops the stale entries of the ring (chunks used since they were
  * kept), the others staying in their order */
+/* the ring's slot i places after its oldest entry */
+static uint32_t
+ring_slot(const extents_t *ex, uint32_t i)
+{
+	return (ex->keep_head + i) % KEEP_MAX_CHUNKS;
+}
+
+/* drops the stale entries of the ring (chunks used since they were
+ * kept), the others staying in their order */
 static void
 keep_compact(extents_t *ex, const region_t *rg)
 {
 	uint32_t live[KEEP_MAX_CHUNKS], n = 0;
 	for (uint32_t i = 0; i < ex->keep_len; i++) {
-		uint32_t c = ex->keep_ring[(ex->keep_head + i) % ex->keep_cap];
+		uint32_t c = ex->keep_ring[ring_slot(ex, i)];
 		if (purge_chunk_is_kept(rg, c))
 			live[n++] = c;
 	}
@@ -110,8 +122,37 @@ keep_compact(extents_t *ex, const region_t *rg)
 	ex->keep_len = n;
 }
 
+/* gives back the chunk kept longest (stale entries before it dropped);
+ * false if the ring held none */
+static bool
+keep_evict(extents_t *ex, region_t *rg)
+{
+	while (ex->keep_len > 0) {
+		uint32_t old = ex->keep_ring[ex->keep_head];
+		ex->keep_head = ring_slot(ex, 1);
+		ex->keep_len--;
+		if (purge_chunk_is_kept(rg, old)) {
+			set_kept(rg, old, false);
+			ex->kept_chunks--;
+			give_back(ex, rg, old);
+			return true;
+		}
+	}
+	return false;
+}
+
+uint64_t
+purge_keep_budget(const extents_t *ex)
+{
+	if (ex->keep_cap == 0)
+		return 0;
+	uint64_t live = 2 * (ex->large_pages >> REGION_CHUNK_SHIFT);
+	uint64_t budget = live > ex->keep_cap ? live : ex->keep_cap;
+	return budget < KEEP_MAX_CHUNKS ? budget : KEEP_MAX_CHUNKS;
+}
+
 /* keeps chunk c, wholly free and committed, for reuse; past the budget
- * the oldest kept chunk is given back */
+ * the chunks kept longest are given back */
 static void
 keep(extents_t *ex, region_t *rg, uint32_t c)
 {
@@ -119,19 +160,14 @@ keep(extents_t *ex, region_t *rg, uint32_t c)
 		give_back(ex, rg, c);
 		return;
 	}
-	if (ex->keep_len == ex->keep_cap && ex->kept_chunks < ex->keep_cap)
+	if (ex->keep_len == KEEP_MAX_CHUNKS &&
+			ex->kept_chunks < KEEP_MAX_CHUNKS)
 		keep_compact(ex, rg);
-	if (ex->keep_len == ex->keep_cap) {
-		uint32_t old = ex->keep_ring[ex->keep_head];
-		ex->keep_head = (ex->keep_head + 1) % ex->keep_cap;
-		ex->keep_len--;
-		if (purge_chunk_is_kept(rg, old)) {
-			set_kept(rg, old, false);
-			ex->kept_chunks--;
-			give_back(ex, rg, old);
-		}
-	}
-	ex->keep_ring[(ex->keep_head + ex->keep_len) % ex->keep_cap] = c;
+	if (ex->keep_len == KEEP_MAX_CHUNKS)
+		keep_evict(ex, rg);
+	while (ex->kept_chunks >= purge_keep_budget(ex) && keep_evict(ex, rg))
+		;
+	ex->keep_ring[ring_slot(ex, ex->keep_len)] = c;
 	ex->keep_len++;
 	set_kept(rg, c, true);
 	ex->kept_chunks++;

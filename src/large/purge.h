@@ -16,10 +16,15 @@
 
 /* the smallest freed large run that makes its chunks be given back */
 #define PURGE_MIN_PAGES	REGION_CHUNK_PAGES
-/* a pool of n chunks keeps at most n / KEEP_SHARE freed chunks committed */
+/* a pool of n chunks keeps n / KEEP_SHARE freed chunks committed, or
+ * more while its large objects in use are more (purge_keep_budget) */
 #define KEEP_SHARE	16
-/* from extents_init: nothing purged or kept; the keep budget of rg */
+/* from extents_init: nothing purged or kept; the keep share of rg */
 void purge_init(extents_t *ex, const region_t *rg);
+/* how many freed chunks ex keeps now: the larger of keep_cap and twice
+ * the chunks of large objects in use, at most KEEP_MAX_CHUNKS (0 if
+ * keep_cap is 0: a pool that keeps none) */
+uint64_t purge_keep_budget(const extents_t *ex);
 /* after [page, page + npages) was freed into the free run at free_page */
 void purge_freed(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages,
 		uint32_t free_page);

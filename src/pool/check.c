@@ -132,10 +132,10 @@ check_purged_count(struct walk *w)
 		return corrupt("%llu chunks marked given back, %llu counted",
 				(unsigned long long)bits,
 				(unsigned long long)ex->purged_chunks);
-	if (kept != ex->kept_chunks || ex->keep_len > ex->keep_cap ||
+	if (kept != ex->kept_chunks || ex->keep_len > KEEP_MAX_CHUNKS ||
 			ex->keep_cap > KEEP_MAX_CHUNKS ||
-			ex->keep_head >= (ex->keep_cap ? ex->keep_cap : 1) ||
-			kept > ex->keep_len)
+			ex->keep_head >= KEEP_MAX_CHUNKS ||
+			kept > ex->keep_len || (ex->keep_cap == 0 && kept != 0))
 		return corrupt("%llu chunks marked kept, %llu counted, ring of "
 				"%u from %u, at most %u",
 				(unsigned long long)kept,
