@@ -97,8 +97,6 @@ give_back(extents_t *ex, region_t *rg, uint32_t c)
 	ex->npurges++;
 }
 
-/* drops the stale entries of the ring (chunks used since they were
- * kept), the others staying in their order */
 /* the ring's slot i places after its oldest entry */
 static uint32_t
 ring_slot(const extents_t *ex, uint32_t i)
