@@ -54,37 +54,48 @@ size_sparse(int fd, size_t size, const struct statfs *fs)
 	return ftruncate(fd, (off_t)size) == 0 ? 0 : errno;
 }
 
-/*
- * Maps size bytes of fd shared at an address that is a multiple of
- * BACKING_MAP_ALIGN, so that a backing with 2 MiB pages (a tmpfs mounted
- * with huge=, a DAX file system) can map the pool with them, and advises
- * huge pages there (MADV_HUGEPAGE: a no-op where the backing has none).
- * The room for the alignment is reserved first and the slack given back.
- */
-static void *
-map_aligned(int fd, size_t size)
+void *
+backing_map_aligned(int fd, size_t len, size_t align)
 {
-	size_t span = size + BACKING_MAP_ALIGN;
-	void *room = span < size ? MAP_FAILED : mmap(NULL, span, PROT_NONE,
+	/* reserve room to slide into, then map over the aligned part */
+	size_t span = len + align;
+	char *area = span < len ? MAP_FAILED : mmap(NULL, span, PROT_NONE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (room == MAP_FAILED)	/* no room for the slack: unaligned */
-		return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-				fd, 0);
-	uintptr_t lo = (uintptr_t)room, hi = lo + span;
-	uintptr_t start = VM_ALIGN_UP(lo, BACKING_MAP_ALIGN);
-	void *addr = mmap((void *)start, size, PROT_READ | PROT_WRITE,
+	if (area == MAP_FAILED)
+		return MAP_FAILED;
+	char *start = (char *)VM_ALIGN_UP((uintptr_t)area, align);
+	void *p = mmap(start, len, PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_FIXED, fd, 0);
-	if (addr == MAP_FAILED) {
+	if (p == MAP_FAILED) {
 		int e = errno;
-		munmap(room, span);
+		munmap(area, span);
 		errno = e;
 		return MAP_FAILED;
 	}
-	if (start > lo)
-		munmap(room, start - lo);
-	if (hi > start + size)
-		munmap((void *)(start + size), hi - (start + size));
-	(void)madvise(addr, size, MADV_HUGEPAGE);
+	if (start > area)
+		munmap(area, (size_t)(start - area));
+	char *end = start + len;
+	if (end < area + span)
+		munmap(end, (size_t)(area + span - end));
+	return start;
+}
+
+/*
+ * Maps size bytes of the pool file fd shared at a multiple of
+ * BACKING_MAP_ALIGN, so that a backing with 2 MiB pages (a tmpfs mounted
+ * with huge=, a DAX file system) can map the pool with them, and advises
+ * huge pages there (MADV_HUGEPAGE: a no-op where the backing has none);
+ * unaligned if the room for the alignment cannot be had.
+ */
+static void *
+map_pool_file(int fd, size_t size)
+{
+	void *addr = backing_map_aligned(fd, size, BACKING_MAP_ALIGN);
+	if (addr == MAP_FAILED)
+		addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				fd, 0);
+	if (addr != MAP_FAILED)
+		(void)madvise(addr, size, MADV_HUGEPAGE);
 	return addr;
 }
 
@@ -116,7 +127,7 @@ backing_file_create(backing_t *b, const char *dir, size_t size, bool lazy)
 		errno = e;
 		return -1;
 	}
-	void *addr = map_aligned(fd, size);
+	void *addr = map_pool_file(fd, size);
 	if (addr == MAP_FAILED) {
 		e = errno;
 		close(fd);

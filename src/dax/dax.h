@@ -42,6 +42,14 @@ typedef struct backing_s {
 #define BACKING_MAP_ALIGN	((size_t)2 << 20)
 
 /*
+ * len bytes of fd mapped shared, read and write, at an address that is a
+ * multiple of align (a power of two): room of len + align is reserved,
+ * the file mapped over its aligned part and the rest given back.
+ * MAP_FAILED (errno set) if it cannot be.
+ */
+void *backing_map_aligned(int fd, size_t len, size_t align);
+
+/*
  * Makes a pool file of size bytes (rounded up to the page size) in dir:
  * O_TMPFILE with mode 0600 (mkstemp + unlink where the file system does
  * not support it), space reserved with posix_fallocate, mapped shared at

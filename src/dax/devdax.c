@@ -124,33 +124,6 @@ devdax_geometry(const char *sysfs_root, const struct stat *st, size_t *size,
 	return 0;
 }
 
-/* len bytes of fd mapped shared at an address that is a multiple of align */
-static void *
-map_aligned(int fd, size_t len, size_t align)
-{
-	/* reserve room to slide into, then map over the aligned part */
-	size_t span = len + align;
-	char *area = mmap(NULL, span, PROT_NONE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (area == MAP_FAILED)
-		return MAP_FAILED;
-	char *start = (char *)VM_ALIGN_UP((uintptr_t)area, align);
-	void *p = mmap(start, len, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_FIXED, fd, 0);
-	if (p == MAP_FAILED) {
-		int e = errno;
-		munmap(area, span);
-		errno = e;
-		return MAP_FAILED;
-	}
-	if (start > area)
-		munmap(area, (size_t)(start - area));
-	char *end = start + len;
-	if (end < area + span)
-		munmap(end, (size_t)(area + span - end));
-	return start;
-}
-
 int
 backing_devdax_create(backing_t *b, const char *path, const struct stat *st,
 		size_t size)
@@ -193,7 +166,7 @@ backing_devdax_create(backing_t *b, const char *path, const struct stat *st,
 		errno = e;
 		return -1;
 	}
-	void *addr = map_aligned(fd, len, align);
+	void *addr = backing_map_aligned(fd, len, align);
 	if (addr == MAP_FAILED) {
 		int e = errno;
 		close(fd);

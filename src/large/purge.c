@@ -45,14 +45,21 @@
 
 #include "large/purge.h"
 
+/* sets or clears the bit of chunk in a per-chunk bitmap of the region */
 static void
-set_purged(region_t *rg, uint32_t chunk, bool on)
+set_chunk_bit(uint64_t *bits, uint32_t chunk, bool on)
 {
 	uint64_t bit = (uint64_t)1 << (chunk % 64);
 	if (on)
-		rg->purged[chunk / 64] |= bit;
+		bits[chunk / 64] |= bit;
 	else
-		rg->purged[chunk / 64] &= ~bit;
+		bits[chunk / 64] &= ~bit;
+}
+
+static void
+set_purged(region_t *rg, uint32_t chunk, bool on)
+{
+	set_chunk_bit(rg->purged, chunk, on);
 }
 
 static size_t
@@ -66,11 +73,7 @@ chunk_offset(uint32_t chunk)
 static void
 set_kept(region_t *rg, uint32_t chunk, bool on)
 {
-	uint64_t bit = (uint64_t)1 << (chunk % 64);
-	if (on)
-		rg->kept[chunk / 64] |= bit;
-	else
-		rg->kept[chunk / 64] &= ~bit;
+	set_chunk_bit(rg->kept, chunk, on);
 }
 
 void

@@ -61,16 +61,22 @@ void purge_defer(extents_t *ex, region_t *rg, uint32_t first, uint32_t end);
 #define MAP_AHEAD_MAX_PAGES	REGION_CHUNK_PAGES
 void purge_map_ahead_start(extents_t *ex);
 void purge_map_ahead(extents_t *ex, uint32_t page, uint32_t npages);
+/* the bit of chunk in a per-chunk bitmap of the region */
+static inline bool
+purge_chunk_bit(const uint64_t *bits, uint32_t chunk)
+{
+	return (bits[chunk / 64] >> (chunk % 64)) & 1;
+}
 static inline bool
 purge_chunk_is_purged(const region_t *rg, uint32_t chunk)
 {
-	return (rg->purged[chunk / 64] >> (chunk % 64)) & 1;
+	return purge_chunk_bit(rg->purged, chunk);
 }
 /* true if chunk is free and kept committed for reuse */
 static inline bool
 purge_chunk_is_kept(const region_t *rg, uint32_t chunk)
 {
-	return (rg->kept[chunk / 64] >> (chunk % 64)) & 1;
+	return purge_chunk_bit(rg->kept, chunk);
 }
 
 #endif /* VM_PURGE_H */

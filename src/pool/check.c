@@ -107,9 +107,9 @@ check_not_purged(struct walk *w, uint32_t page, uint32_t last)
 			c <= last >> REGION_CHUNK_SHIFT; c++)
 		if (purge_chunk_is_purged(rg, c) || purge_chunk_is_kept(rg, c))
 			return corrupt("run at page %u lies in chunk %u, which "
-					"is marked free (%s)", page, c,
+					"is marked %s", page, c,
 					purge_chunk_is_purged(rg, c) ?
-					"given back" : "kept");
+					"given back" : "kept for reuse");
 	return true;
 }
 
