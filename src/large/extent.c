@@ -143,6 +143,24 @@ account(extents_t *ex, enum run_kind_e kind, int64_t pages)
 		ex->large_pages += (uint64_t)pages;
 }
 
+/*
+ * Reserves the metadata alloc_run writes when it cuts the run [start,
+ * start + n) out of a free run with lead free pages before and trail
+ * after: the records and entries of the new run and of the free runs
+ * left, wherever a boundary is new (a slab, all its pages, is shorter
+ * than a chunk, so its first and last chunks are all of them).
+ */
+static bool
+meta_ready_alloc(extents_t *ex, region_t *rg, uint32_t start, uint32_t n,
+		uint32_t lead, uint32_t trail)
+{
+	uint32_t last = start + n - 1;
+	return purge_meta_ready(ex, rg, start) &&
+			purge_meta_ready(ex, rg, last) &&
+			(lead == 0 || purge_meta_ready(ex, rg, start - 1)) &&
+			(trail == 0 || purge_meta_ready(ex, rg, last + 1));
+}
+
 static run_t *
 alloc_run(extents_t *ex, region_t *rg, size_t npages, size_t align,
 		enum run_kind_e kind, uint8_t cls)
@@ -150,6 +168,7 @@ alloc_run(extents_t *ex, region_t *rg, size_t npages, size_t align,
 	vm_assert(kind == RUN_LARGE || kind == RUN_SLAB);
 	if (npages == 0 || npages > UINT32_MAX)
 		return NULL;
+	vm_assert_internal(kind != RUN_SLAB || npages <= REGION_CHUNK_PAGES);
 	uint32_t n = (uint32_t)npages;
 	vm_lock(&ex->lock);
 	uint32_t page = find_fit(ex, rg, n, align);
@@ -159,7 +178,8 @@ alloc_run(extents_t *ex, region_t *rg, size_t npages, size_t align,
 	}
 	uint32_t have = region_run(rg, page)->npages;
 	uint32_t lead = align > VM_PAGE ? lead_pages(rg, page, align) : 0;
-	if (!purge_commit(ex, rg, page + lead, n)) {
+	if (!meta_ready_alloc(ex, rg, page + lead, n, lead, have - lead - n) ||
+			!purge_commit(ex, rg, page + lead, n)) {
 		vm_unlock(&ex->lock);
 		return NULL;
 	}
@@ -266,58 +286,118 @@ extents_set_cls(extents_t *ex, region_t *rg, run_t *run, uint8_t cls)
 	vm_unlock(&ex->lock);
 }
 
+/* shrinks the RUN_LARGE run at page to want pages, fewer than it has;
+ * false if the metadata where it now ends cannot be reserved */
+static bool
+shrink_locked(extents_t *ex, region_t *rg, uint32_t page, uint32_t want)
+{
+	run_t *run = region_run(rg, page);
+	uint32_t have = run->npages;
+	/* the run's new last page, and the freed part's first */
+	if (!purge_meta_ready(ex, rg, page + want - 1) ||
+			!purge_meta_ready(ex, rg, page + want))
+		return false;
+	unmap(rg, page);
+	run->npages = want;
+	map(rg, page);
+	ex->large_pages -= have - want;
+	uint32_t free_page = release_locked(ex, rg, page + want, have - want);
+	purge_freed(ex, rg, page + want, have - want, free_page);
+	return true;
+}
+
+/* grows the RUN_LARGE run at page to want pages, more than it has, into
+ * the free run that follows; false if there is none long enough */
+static bool
+grow_locked(extents_t *ex, region_t *rg, uint32_t page, uint32_t want)
+{
+	run_t *run = region_run(rg, page);
+	uint32_t next = page + run->npages;
+	uint32_t extra = want - run->npages;
+	if (next >= rg->npages)
+		return false;
+	run_t *right = region_lookup(rg, next);
+	if (right != region_run(rg, next) || right->kind != RUN_FREE ||
+			right->npages < extra)
+		return false;
+	uint32_t rest = right->npages - extra;
+	/* the run's new last page, and the first of the rest */
+	if (!purge_meta_ready(ex, rg, page + want - 1) ||
+			(rest > 0 && !purge_meta_ready(ex, rg, page + want)) ||
+			!purge_commit(ex, rg, next, extra))
+		return false;
+	take_free(ex, rg, next);
+	right->kind = RUN_NONE;
+	unmap(rg, page);
+	run->npages = want;
+	map(rg, page);
+	ex->large_pages += extra;
+	if (rest > 0)
+		add_free(ex, rg, page + want, rest);
+	return true;
+}
+
 bool
 extents_resize(extents_t *ex, region_t *rg, run_t *run, size_t npages)
 {
 	uint32_t page = region_run_page(rg, run);
-	bool done = false;
 	if (npages == 0 || npages > UINT32_MAX)
 		return false;
+	uint32_t want = (uint32_t)npages;
 	vm_lock(&ex->lock);
 	vm_assert(run->kind == RUN_LARGE);
-	uint32_t have = run->npages;
-	uint32_t want = (uint32_t)npages;
-	if (want == have) {
-		done = true;
-	} else if (want < have) {
-		unmap(rg, page);
-		run->npages = want;
-		map(rg, page);
-		ex->large_pages -= have - want;
-		uint32_t free_page = release_locked(ex, rg, page + want,
-				have - want);
-		purge_freed(ex, rg, page + want, have - want, free_page);
-		done = true;
-	} else if ((uint64_t)page + have < rg->npages) {
-		uint32_t next = page + have;
-		run_t *right = region_lookup(rg, next);
-		uint32_t extra = want - have;
-		if (right == region_run(rg, next) && right->kind == RUN_FREE &&
-				right->npages >= extra &&
-				purge_commit(ex, rg, next, extra)) {
-			uint32_t rest = right->npages - extra;
-			take_free(ex, rg, next);
-			right->kind = RUN_NONE;
-			unmap(rg, page);
-			run->npages = want;
-			map(rg, page);
-			ex->large_pages += extra;
-			if (rest > 0)
-				add_free(ex, rg, page + want, rest);
-			done = true;
-		}
+	bool done = want == run->npages;
+	if (!done) {
+		done = want < run->npages ? shrink_locked(ex, rg, page, want) :
+				grow_locked(ex, rg, page, want);
+		ex->nresize_inplace += done;
 	}
-	if (done && want != have)
-		ex->nresize_inplace++;
 	vm_unlock(&ex->lock);
 	return done;
+}
+
+/*
+ * Calls fn for the spans of chunks from the first data page's on whose
+ * metadata is reserved: the bytes [base + c * per_chunk, ...) of each,
+ * cut at limit. -1 as soon as fn fails.
+ */
+static int
+meta_ranges(const region_t *rg, size_t base, size_t per_chunk, size_t limit,
+		int (*fn)(void *arg, size_t off, size_t len), void *arg)
+{
+	uint32_t nchunks = region_chunk(rg->npages - 1) + 1;
+	uint32_t c = region_chunk(rg->data_first);
+	while (c < nchunks) {
+		while (c < nchunks && !purge_chunk_has_meta(rg, c))
+			c++;
+		uint32_t from = c;
+		while (c < nchunks && purge_chunk_has_meta(rg, c))
+			c++;
+		size_t off = base + (size_t)from * per_chunk;
+		size_t end = base + (size_t)c * per_chunk;
+		end = end < limit ? end : limit;
+		if (c > from && end > off && fn(arg, off, end - off) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 int
 extents_used_ranges(const region_t *rg,
 		int (*fn)(void *arg, size_t off, size_t len), void *arg)
 {
-	size_t used_from = 0;	/* the start of the pages to copy */
+	/* the metadata: what is written up front, then the page-map leaves
+	 * and run records of the chunks that have them (a pool file
+	 * reserved lazily has none in most chunks) */
+	const region_plan_t *plan = &rg->plan;
+	size_t data = (size_t)rg->data_first << VM_PAGE_SHIFT;
+	if (fn(arg, 0, plan->leaves_off) != 0 ||
+			meta_ranges(rg, plan->leaves_off, VM_PAGE,
+				plan->runs_off, fn, arg) != 0 ||
+			meta_ranges(rg, plan->runs_off, REGION_CHUNK_PAGES *
+				sizeof(run_t), data, fn, arg) != 0)
+		return -1;
+	size_t used_from = data;	/* the start of the pages to copy */
 	uint32_t page = rg->data_first;
 	while (page < rg->npages) {
 		const run_t *run = region_run(rg, page);

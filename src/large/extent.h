@@ -56,6 +56,9 @@ typedef struct extents_s {
 	uint32_t keep_ring[KEEP_MAX_CHUNKS];	/* chunks in the order they
 				 * were kept; an entry whose chunk was used
 				 * since (its bit clear) is stale */
+	uint64_t meta_later_chunks; /* chunks whose metadata is not reserved
+				 * yet (bits set in rg->meta_later) */
+	uint64_t nmeta_reserved; /* chunks' metadata reserved since */
 } __attribute__((aligned(64))) extents_t;	/* its lock and counters share
 						 * no line with what the free
 						 * path reads */
@@ -88,8 +91,9 @@ void extents_set_cls(extents_t *ex, region_t *rg, run_t *run, uint8_t cls);
 
 /*
  * Changes the length of a RUN_LARGE run to npages without moving it: a
- * shrink always succeeds; a growth succeeds when the run that follows is
- * free and long enough. Returns true when done.
+ * growth succeeds when the run that follows is free and long enough; a
+ * shrink always does, unless a pool file reserved lazily cannot reserve
+ * the metadata where the run now ends. Returns true when done.
  */
 bool extents_resize(extents_t *ex, region_t *rg, run_t *run, size_t npages);
 

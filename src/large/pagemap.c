@@ -12,14 +12,6 @@
 
 pagemap_entry_t pagemap_empty_leaf[PAGEMAP_LEAF_ENTRIES];
 
-/* the bias of root slot i: the bytes of the entries of i's leaf's pages
- * that come before it */
-static uintptr_t
-root_bias(uint32_t i)
-{
-	return (uintptr_t)i * PAGEMAP_LEAF_ENTRIES * sizeof(pagemap_entry_t);
-}
-
 static uint32_t
 root_slots(uint32_t npages)
 {
@@ -48,7 +40,7 @@ pagemap_init(pagemap_t *pm, void *root, void *leaves, uint32_t npages)
 	pm->nleaves_used = 0;
 	for (uint32_t i = 0; i < pm->nroot; i++)
 		atomic_init(&pm->root[i],
-				(uintptr_t)pagemap_empty_leaf - root_bias(i));
+				(uintptr_t)pagemap_empty_leaf - pagemap_root_bias(i));
 }
 
 void
@@ -57,7 +49,7 @@ pagemap_set(pagemap_t *pm, uint32_t page, uint64_t entry)
 	uint32_t i = page >> PAGEMAP_LEAF_BITS;
 	vm_assert_internal(i < pm->nroot);
 	pagemap_entry_t *leaf = (pagemap_entry_t *)(atomic_load_explicit(
-			&pm->root[i], memory_order_relaxed) + root_bias(i));
+			&pm->root[i], memory_order_relaxed) + pagemap_root_bias(i));
 	if (vm_unlikely(leaf == pagemap_empty_leaf)) {
 		if (entry == 0)
 			return;	/* clearing a page of an empty leaf */
@@ -65,7 +57,7 @@ pagemap_set(pagemap_t *pm, uint32_t page, uint64_t entry)
 		memset((void *)leaf, 0,
 				PAGEMAP_LEAF_ENTRIES * sizeof(pagemap_entry_t));
 		atomic_store_explicit(&pm->root[i],
-				(uintptr_t)leaf - root_bias(i), memory_order_release);
+				(uintptr_t)leaf - pagemap_root_bias(i), memory_order_release);
 		pm->nleaves_used++;
 	}
 	atomic_store_explicit(&leaf[page & (PAGEMAP_LEAF_ENTRIES - 1)], entry,

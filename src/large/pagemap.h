@@ -87,6 +87,23 @@ pagemap_get(const pagemap_t *pm, uint32_t page)
 	return pagemap_get_at(pm, (uint64_t)page << VM_PAGE_SHIFT);
 }
 
+/* the bias of root slot i: the bytes of the entries of the pages before
+ * its leaf's */
+static inline uintptr_t
+pagemap_root_bias(uint32_t i)
+{
+	return (uintptr_t)i * PAGEMAP_LEAF_ENTRIES * sizeof(pagemap_entry_t);
+}
+
+/* true if root slot i (pages i * PAGEMAP_LEAF_ENTRIES on) has a leaf of
+ * its own, not the empty leaf */
+static inline bool
+pagemap_has_leaf(const pagemap_t *pm, uint32_t i)
+{
+	return atomic_load_explicit(&pm->root[i], memory_order_acquire) +
+			pagemap_root_bias(i) != (uintptr_t)pagemap_empty_leaf;
+}
+
 #define PAGEMAP_LEN_SHIFT	56
 #define PAGEMAP_ADDR_MASK	\
 	((((uint64_t)1 << PAGEMAP_LEN_SHIFT) - 1) & ~RUN_KIND_MASK)

@@ -28,7 +28,11 @@
  * A pool file reserved lazily (libvmmalloc's) starts with every chunk of
  * its data area marked that way, so a chunk is reserved when it is first
  * used (purge_defer). On tmpfs a chunk just reserved is also mapped in one
- * call (backing_prefault) rather than one page fault at a time.
+ * call (backing_prefault) rather than one page fault at a time. Such a
+ * pool reserves the metadata of a chunk (a page-map leaf and 32 KiB of run
+ * records) when a run first starts or ends in it, so that the metadata of
+ * a 16 GiB pool (290 MiB) is not reserved, and on tmpfs not zeroed, by a
+ * program that uses a few MiB of it (purge_meta_reserve).
  *
  * A pool file reserved whole on tmpfs (vmem_create's) has its pages from
  * the start; there a chunk is mapped in one call when the first run of at
@@ -37,8 +41,9 @@
  * skipped: they fault as usual).
  *
  * Invariants (checked by vmem_check): a purged or kept chunk lies wholly
- * inside free runs, and no chunk is both; purged_chunks and kept_chunks
- * are the numbers of bits set; kept_chunks <= keep_len <= KEEP_MAX_CHUNKS
+ * inside free runs, and no chunk is both; purged_chunks, kept_chunks and
+ * meta_later_chunks are the numbers of bits set; no run starts or ends in
+ * a chunk whose metadata is not reserved; kept_chunks <= keep_len <= KEEP_MAX_CHUNKS
  * (the ring's size).
  */
 #include <string.h>
@@ -54,6 +59,19 @@ set_chunk_bit(uint64_t *bits, uint32_t chunk, bool on)
 		bits[chunk / 64] |= bit;
 	else
 		bits[chunk / 64] &= ~bit;
+}
+
+/* sets the bits of chunks [first, end) in a per-chunk bitmap */
+static void
+set_chunk_bits(uint64_t *bits, uint32_t first, uint32_t end)
+{
+	for (uint32_t c = first; c < end && c % 64 != 0; c++)
+		set_chunk_bit(bits, c, true);
+	for (uint32_t c = VM_ALIGN_UP(first, 64); c + 64 <= end; c += 64)
+		bits[c / 64] = ~(uint64_t)0;
+	for (uint32_t c = VM_ALIGN_DOWN(end, 64); c < end; c++)
+		if (c >= first)
+			set_chunk_bit(bits, c, true);
 }
 
 static void
@@ -87,6 +105,8 @@ purge_init(extents_t *ex, const region_t *rg)
 	ex->keep_cap = share < KEEP_MAX_CHUNKS ? share : KEEP_MAX_CHUNKS;
 	ex->keep_head = 0;
 	ex->keep_len = 0;
+	ex->meta_later_chunks = 0;
+	ex->nmeta_reserved = 0;
 }
 
 /* gives chunk c, wholly free, back to the backing (if it can) */
@@ -247,12 +267,79 @@ purge_map_ahead(extents_t *ex, uint32_t page, uint32_t npages)
 	ex->map_ahead_end = last + 1;
 }
 
+/* reserves [off, off + len) of b; false (errno set) if it cannot */
+static bool
+reserve(const backing_t *b, size_t off, size_t len)
+{
+	return len == 0 || backing_commit(b, off, len) == 0;
+}
+
+/* reserves the page-map leaf and run records of chunk c */
+static bool
+reserve_chunk_meta(const backing_t *b, const region_plan_t *plan,
+		uint32_t npages, uint32_t c)
+{
+	size_t leaf, runs, runs_len;
+	region_chunk_meta(plan, npages, c, &leaf, &runs, &runs_len);
+	return reserve(b, leaf, VM_PAGE) && reserve(b, runs, runs_len);
+}
+
+int
+purge_lazy_reserve(const backing_t *b, size_t header_bytes, uint32_t *first,
+		uint32_t *end)
+{
+	uint64_t npages = b->size >> VM_PAGE_SHIFT;
+	region_plan_t plan;
+	*first = *end = 0;
+	if (npages > REGION_MAX_PAGES ||
+			!region_plan((uint32_t)npages, header_bytes, &plan))
+		return 0;	/* pool_init refuses the size */
+	uint32_t n = (uint32_t)npages;
+	*first = (plan.data_first + REGION_CHUNK_PAGES - 1) >>
+			REGION_CHUNK_SHIFT;
+	*end = n >> REGION_CHUNK_SHIFT;
+	if (*end <= *first) {	/* no chunk is data only: reserve it all */
+		*first = *end = 0;
+		return reserve(b, 0, b->size) ? 0 : -1;
+	}
+	size_t head_data = (size_t)plan.data_first << VM_PAGE_SHIFT;
+	size_t body = chunk_offset(*first), tail = chunk_offset(*end);
+	bool ok = reserve(b, 0, plan.leaves_off) &&
+			reserve(b, head_data, body - head_data) &&
+			reserve(b, tail, b->size - tail) &&
+			reserve_chunk_meta(b, &plan, n,
+				region_chunk(plan.data_first)) &&
+			reserve_chunk_meta(b, &plan, n, region_chunk(n - 1));
+	if (ok)	/* written right away: the root is 4 MiB in a 1 TiB pool */
+		backing_prefault(b, 0, plan.leaves_off);
+	return ok ? 0 : -1;
+}
+
 void
 purge_defer(extents_t *ex, region_t *rg, uint32_t first, uint32_t end)
 {
 	vm_assert_internal(ex->nfree_runs == 1 && first >= 1 &&
 			((uint64_t)first << REGION_CHUNK_SHIFT) >= rg->data_first);
-	for (uint32_t c = first; c < end; c++)
-		set_purged(rg, c, true);
+	set_chunk_bits(rg->purged, first, end);
 	ex->purged_chunks += end - first;
+	/* but for the chunks of the first and last data page */
+	uint32_t from = region_chunk(rg->data_first) + 1;
+	uint32_t to = region_chunk(rg->npages - 1);
+	from = from > first ? from : first;
+	to = to < end ? to : end;
+	if (from < to) {
+		set_chunk_bits(rg->meta_later, from, to);
+		ex->meta_later_chunks += to - from;
+	}
+}
+
+bool
+purge_meta_reserve(extents_t *ex, region_t *rg, uint32_t c)
+{
+	if (!reserve_chunk_meta(ex->backing, &rg->plan, rg->npages, c))
+		return false;
+	set_chunk_bit(rg->meta_later, c, false);
+	ex->meta_later_chunks--;
+	ex->nmeta_reserved++;
+	return true;
 }

@@ -5,9 +5,12 @@
  * The unit is the 2 MiB chunk of the region (REGION_CHUNK_PAGES); which
  * chunks are given back is one bit each in the region (rg->purged), and
  * so is which freed chunks are kept committed for reuse (rg->kept).
+ * A pool file reserved lazily also reserves the metadata of a chunk (its
+ * page-map leaf and run records, region_chunk_meta) only when a record or
+ * page-map entry of one of its pages is first written (rg->meta_later).
  * Thread safety: callers hold the extent lock (extent.h).
- * Owns: rg->purged, rg->kept, and the purge, keep and map-ahead fields
- * of extents_t.
+ * Owns: rg->purged, rg->kept, rg->meta_later, and the purge, keep,
+ * map-ahead and metadata fields of extents_t.
  */
 #ifndef VM_PURGE_H
 #define VM_PURGE_H
@@ -33,21 +36,22 @@ void purge_freed(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages,
 bool purge_commit(extents_t *ex, region_t *rg, uint32_t page,
 		uint32_t npages);
 /*
- * A pool whose file is reserved lazily starts with chunks [*first, *end)
- * unreserved: those wholly in its data area (data from page data_first,
- * npages in all); *first == *end when there are none.
+ * A pool file of b->size bytes reserved lazily: reserves, before the
+ * region is set up (region_init, extents_init), what that writes and what
+ * is never reserved later: the metadata up to the page-map leaves, the
+ * data pages of chunks that are partly metadata or cut short at the end,
+ * and the leaf and records of the chunks of the first and the last data
+ * page. The chunks [*first, *end) (wholly data, maybe none) are left for
+ * purge_defer. -1 (errno set) if the file system has no room.
  */
-static inline void
-purge_lazy_chunks(uint32_t data_first, uint32_t npages, uint32_t *first,
-		uint32_t *end)
-{
-	*first = (data_first + REGION_CHUNK_PAGES - 1) >> REGION_CHUNK_SHIFT;
-	*end = npages >> REGION_CHUNK_SHIFT;
-	if (*end < *first)
-		*end = *first;
-}
-/* right after extents_init: marks chunks [first, end) as given back */
+int purge_lazy_reserve(const backing_t *b, size_t header_bytes,
+		uint32_t *first, uint32_t *end);
+/* right after extents_init of a pool purge_lazy_reserve prepared: marks
+ * chunks [first, end) as given back, and their metadata as not reserved
+ * (but for the chunks of the first and last data page) */
 void purge_defer(extents_t *ex, region_t *rg, uint32_t first, uint32_t end);
+/* reserves the metadata of chunk c (purge_meta_ready) */
+bool purge_meta_reserve(extents_t *ex, region_t *rg, uint32_t c);
 /*
  * Map-ahead, for a pool whose file is reserved whole on tmpfs (its pages
  * exist from the start; what a first write costs is one page fault per
@@ -77,6 +81,26 @@ static inline bool
 purge_chunk_is_kept(const region_t *rg, uint32_t chunk)
 {
 	return purge_chunk_bit(rg->kept, chunk);
+}
+
+/* true if the metadata of chunk is reserved (purge_defer) */
+static inline bool
+purge_chunk_has_meta(const region_t *rg, uint32_t chunk)
+{
+	return !purge_chunk_bit(rg->meta_later, chunk);
+}
+/*
+ * Before a run record or a page-map entry of page is written: reserves
+ * the metadata of its chunk if that was left for later. False if it
+ * cannot be (a full file system): the caller fails before changing
+ * anything.
+ */
+static inline bool
+purge_meta_ready(extents_t *ex, region_t *rg, uint32_t page)
+{
+	uint32_t c = region_chunk(page);
+	return vm_likely(purge_chunk_has_meta(rg, c)) ||
+			purge_meta_reserve(ex, rg, c);
 }
 
 #endif /* VM_PURGE_H */

@@ -11,55 +11,52 @@
 
 #include "large/region.h"
 
-struct layout {
-	size_t root_off, purged_off, kept_off, leaves_off, runs_off;
-	uint32_t data_first;
-};
-
+/* bytes of one bitmap of one bit per chunk */
 static size_t
-purged_bytes(uint32_t npages)
+chunk_bits_bytes(uint32_t npages)
 {
 	size_t chunks = ((size_t)npages + REGION_CHUNK_PAGES - 1) >>
 			REGION_CHUNK_SHIFT;
 	return (chunks + 63) / 64 * sizeof(uint64_t);
 }
 
-static bool
-layout(uint32_t npages, size_t header_bytes, struct layout *l)
+bool
+region_plan(uint32_t npages, size_t header_bytes, region_plan_t *l)
 {
 	size_t off = VM_ALIGN_UP(header_bytes, 64);
 	l->root_off = off;
 	off = VM_ALIGN_UP(off + pagemap_root_bytes(npages), 64);
 	l->purged_off = off;
-	off += purged_bytes(npages);
+	off += chunk_bits_bytes(npages);
 	l->kept_off = off;
-	off += purged_bytes(npages);
+	off += chunk_bits_bytes(npages);
+	l->meta_later_off = off;
+	off += chunk_bits_bytes(npages);
 	off = VM_ALIGN_UP(off, VM_PAGE);
 	l->leaves_off = off;
 	off += pagemap_leaf_bytes(npages);
 	l->runs_off = off;
 	off = VM_ALIGN_UP(off + (size_t)npages * sizeof(run_t), VM_PAGE);
 	size_t first = off >> VM_PAGE_SHIFT;
-	if (first >= npages)
-		return false;
-	l->data_first = (uint32_t)first;
-	return true;
+	l->data_first = first < npages ? (uint32_t)first : 0;
+	return l->data_first != 0;
 }
 
 uint32_t
 region_layout(uint32_t npages, size_t header_bytes)
 {
-	struct layout l;
-	return layout(npages, header_bytes, &l) ? l.data_first : 0;
+	region_plan_t l;
+	return region_plan(npages, header_bytes, &l) ? l.data_first : 0;
 }
 
 void
 region_init(region_t *rg, uintptr_t base, uint32_t npages, size_t header_bytes)
 {
-	struct layout l;
-	bool ok = layout(npages, header_bytes, &l);
+	region_plan_t l;
+	bool ok = region_plan(npages, header_bytes, &l);
 	vm_assert(ok);
 	(void)ok;
+	rg->plan = l;
 	rg->base = base;
 	rg->npages = npages;
 	rg->size = (size_t)npages << VM_PAGE_SHIFT;
@@ -70,9 +67,11 @@ region_init(region_t *rg, uintptr_t base, uint32_t npages, size_t header_bytes)
 	/* page map entries keep a record's address in 56 bits */
 	vm_assert((((uintptr_t)(rg->runs + npages)) >> PAGEMAP_LEN_SHIFT) == 0);
 	rg->purged = (uint64_t *)(base + l.purged_off);
-	memset(rg->purged, 0, purged_bytes(npages));
+	memset(rg->purged, 0, chunk_bits_bytes(npages));
 	rg->kept = (uint64_t *)(base + l.kept_off);
-	memset(rg->kept, 0, purged_bytes(npages));
+	memset(rg->kept, 0, chunk_bits_bytes(npages));
+	rg->meta_later = (uint64_t *)(base + l.meta_later_off);
+	memset(rg->meta_later, 0, chunk_bits_bytes(npages));
 	pagemap_init(&rg->pagemap, (void *)(base + l.root_off),
 			(void *)(base + l.leaves_off), npages);
 }

@@ -2,12 +2,17 @@
  * region.h -- the layout of a pool's mapped region, and page arithmetic.
  *
  *   base                                                              base+size
- *   | header | page-map root | purged, kept bits | page-map leaves | runs | data |
- *   |<---------------------------- metadata ----------------------->|       |
+ *   | header | page-map root | chunk bits | page-map leaves | runs | data |
+ *   |<---------------------------- metadata ----------------------->|      |
  *   page 0                                                data_first  npages
  *
  * Every byte of metadata is inside the region; the data pages are tiled by
- * runs (run.h) handed out by the extent manager (src/large).
+ * runs (run.h) handed out by the extent manager (src/large). The chunk bits
+ * are three bitmaps of one bit per 2 MiB chunk (purged, kept, meta_later).
+ * The metadata of the pages of chunk c, its page-map leaf and its 512 run
+ * records, is one page and eight pages at fixed places (region_chunk_meta):
+ * a pool file reserved lazily reserves them when a run first starts or
+ * ends in c (purge.c), so a big pool costs nothing up front.
  * A region_t is immutable after region_init(), so reading it takes no lock.
  * Owns: the layout; region_init writes the page map's root and the
  * purged and kept bits, every other record is its owner's (run.h).
@@ -28,6 +33,19 @@
 /* the largest pool: page numbers are 32 bits */
 #define REGION_MAX_PAGES	((uint64_t)UINT32_MAX)
 
+/* where the parts of the metadata of a region go: byte offsets */
+typedef struct region_plan_s {
+	size_t root_off, purged_off, kept_off, meta_later_off;
+	size_t leaves_off;	/* the end of what is written up front */
+	size_t runs_off;
+	uint32_t data_first;	/* 0: too small a region */
+} region_plan_t;
+
+/* a chunk's page-map leaf is one page and maps the chunk's pages */
+_Static_assert(PAGEMAP_LEAF_BITS == REGION_CHUNK_SHIFT &&
+		PAGEMAP_LEAF_ENTRIES * sizeof(pagemap_entry_t) == VM_PAGE,
+		"one page-map leaf per chunk, one page each");
+
 typedef struct region_s {
 	uintptr_t base;		/* first byte (the pool header) */
 	size_t size;		/* bytes, a multiple of VM_PAGE */
@@ -39,8 +57,15 @@ typedef struct region_s {
 	uint64_t *purged;	/* one bit per chunk: given back (purge.c) */
 	uint64_t *kept;		/* one bit per chunk: free, kept committed
 				 * for reuse (purge.c) */
+	uint64_t *meta_later;	/* one bit per chunk: its leaf and run
+				 * records not reserved yet (purge.c) */
 	pagemap_t pagemap;
+	region_plan_t plan;	/* where the metadata is */
 } region_t;
+
+/* the plan for npages pages whose header needs header_bytes; false
+ * (plan->data_first 0) when the metadata and one data page do not fit */
+bool region_plan(uint32_t npages, size_t header_bytes, region_plan_t *plan);
 
 /*
  * Lays out the metadata of a region of npages pages whose header needs
@@ -49,7 +74,7 @@ typedef struct region_s {
  */
 uint32_t region_layout(uint32_t npages, size_t header_bytes);
 
-/* sets up rg for [base, base + npages pages); layout as region_layout() */
+/* sets up rg for [base, base + npages pages); layout as region_plan() */
 void region_init(region_t *rg, uintptr_t base, uint32_t npages,
 		size_t header_bytes);
 
@@ -70,6 +95,31 @@ static inline bool
 region_has_data(const region_t *rg, const void *p)
 {
 	return (uintptr_t)p - rg->data_start < rg->data_size;
+}
+
+/* the chunk of the region that page is in */
+static inline uint32_t
+region_chunk(uint32_t page)
+{
+	return page >> REGION_CHUNK_SHIFT;
+}
+
+/*
+ * The metadata of chunk c of a region of npages pages laid out by plan:
+ * its page-map leaf, [*leaf_off, + VM_PAGE), and the run records of its
+ * pages, [*runs_off, + *runs_len) (shorter in a last, partial chunk).
+ */
+static inline void
+region_chunk_meta(const region_plan_t *plan, uint32_t npages, uint32_t c,
+		size_t *leaf_off, size_t *runs_off, size_t *runs_len)
+{
+	vm_assert_internal(c <= (npages - 1) >> REGION_CHUNK_SHIFT);
+	uint32_t first = c << REGION_CHUNK_SHIFT;
+	uint32_t n = npages - first < REGION_CHUNK_PAGES ? npages - first :
+			REGION_CHUNK_PAGES;
+	*leaf_off = plan->leaves_off + (size_t)c * VM_PAGE;
+	*runs_off = plan->runs_off + (size_t)first * sizeof(run_t);
+	*runs_len = VM_ALIGN_UP((size_t)n * sizeof(run_t), VM_PAGE);
 }
 
 static inline run_t *

@@ -113,12 +113,26 @@ check_not_purged(struct walk *w, uint32_t page, uint32_t last)
 	return true;
 }
 
+/* the run [page, last] starts and ends in chunks whose metadata is
+ * reserved (purge_meta_ready) */
+static bool
+check_has_meta(const region_t *rg, uint32_t page, uint32_t last)
+{
+	uint32_t c = region_chunk(page);
+	if (!purge_chunk_has_meta(rg, c) ||
+			!purge_chunk_has_meta(rg, c = region_chunk(last)))
+		return corrupt("run at page %u has its record or page map "
+				"entry in chunk %u, whose metadata is marked "
+				"not reserved", page, c);
+	return true;
+}
+
 static bool
 check_purged_count(struct walk *w)
 {
 	const region_t *rg = &w->vmp->region;
 	const extents_t *ex = &w->vmp->extents;
-	uint64_t bits = 0, kept = 0;
+	uint64_t bits = 0, kept = 0, meta_later = 0;
 	uint32_t nchunks = (rg->npages + REGION_CHUNK_PAGES - 1) >>
 			REGION_CHUNK_SHIFT;
 	for (uint32_t c = 0; c < nchunks; c++) {
@@ -127,7 +141,17 @@ check_purged_count(struct walk *w)
 		if (purge_chunk_is_purged(rg, c) && purge_chunk_is_kept(rg, c))
 			return corrupt("chunk %u is marked both given back and "
 					"kept", c);
+		if (purge_chunk_has_meta(rg, c))
+			continue;
+		meta_later++;
+		if (pagemap_has_leaf(&rg->pagemap, c))
+			return corrupt("chunk %u has a page map leaf but its "
+					"metadata is marked not reserved", c);
 	}
+	if (meta_later != ex->meta_later_chunks)
+		return corrupt("%llu chunks' metadata marked not reserved, "
+				"%llu counted", (unsigned long long)meta_later,
+				(unsigned long long)ex->meta_later_chunks);
 	if (bits != ex->purged_chunks)
 		return corrupt("%llu chunks marked given back, %llu counted",
 				(unsigned long long)bits,
@@ -166,7 +190,8 @@ check_runs(struct walk *w)
 			if (!check_entry(rg, p, mapped ? entry : 0))
 				return false;
 		}
-		if (run->kind != RUN_FREE && !check_not_purged(w, page, last))
+		if ((run->kind != RUN_FREE && !check_not_purged(w, page, last)) ||
+				!check_has_meta(rg, page, last))
 			return false;
 		switch (run->kind) {
 		case RUN_FREE:

@@ -124,27 +124,15 @@ size_is_enough(size_t size)
 }
 
 /*
- * Lazy reservation of the new pool file b: reserves what is reserved from
- * the start, the chunks up to the first one wholly in the data area (the
- * metadata) and a partial last chunk, and returns the chunks in between
- * as [*first, *end) for purge_defer. -1 (message, errno set) if the file
- * system has no room for the metadata.
+ * Lazy reservation of the new pool file b: reserves what must be reserved
+ * from the start (purge_lazy_reserve) and returns the chunks left for
+ * later as [*first, *end) for purge_defer. -1 (message, errno set) if the
+ * file system has no room for that.
  */
 static int
 reserve_metadata(const backing_t *b, uint32_t *first, uint32_t *end)
 {
-	uint64_t npages = b->size >> VM_PAGE_SHIFT;
-	uint32_t data_first = npages > REGION_MAX_PAGES ? 0 :
-			region_layout((uint32_t)npages, sizeof(struct vmem));
-	*first = *end = 0;
-	if (data_first != 0)	/* else pool_init refuses the size */
-		purge_lazy_chunks(data_first, (uint32_t)npages, first, end);
-	size_t head = (size_t)*first << (REGION_CHUNK_SHIFT + VM_PAGE_SHIFT);
-	size_t tail = (size_t)*end << (REGION_CHUNK_SHIFT + VM_PAGE_SHIFT);
-	if (*first == *end)
-		head = tail = b->size;
-	if (backing_commit(b, 0, head) != 0 || (tail < b->size &&
-			backing_commit(b, tail, b->size - tail) != 0)) {
+	if (purge_lazy_reserve(b, sizeof(struct vmem), first, end) != 0) {
 		int e = errno;
 		vm_err("cannot reserve the pool's metadata: %s", vm_strerror(e));
 		errno = e;

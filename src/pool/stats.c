@@ -98,6 +98,8 @@ take_snapshot(VMEM *vmp, struct snapshot *s)
 	s->ex.keep_cap = vmp->extents.keep_cap;
 	s->ex.nkept = vmp->extents.nkept;
 	s->ex.nmapped_ahead = vmp->extents.nmapped_ahead;
+	s->ex.meta_later_chunks = vmp->extents.meta_later_chunks;
+	s->ex.nmeta_reserved = vmp->extents.nmeta_reserved;
 	s->leaves_used = vmp->region.pagemap.nleaves_used;
 	s->largest_free = 0;	/* the rightmost node of the tree */
 	for (uint32_t t = vmp->extents.tree; t != 0;
@@ -213,6 +215,11 @@ print_arena(const struct snapshot *s)
 	if (s->ex.nmapped_ahead != 0)
 		vm_outf("  mapped whole at first use: %llu chunks\n",
 				(unsigned long long)s->ex.nmapped_ahead);
+	if (s->ex.meta_later_chunks + s->ex.nmeta_reserved != 0)
+		vm_outf("  metadata reserved as used: for %llu chunks so far, "
+				"%llu not yet\n",
+				(unsigned long long)s->ex.nmeta_reserved,
+				(unsigned long long)s->ex.meta_later_chunks);
 }
 
 static void

@@ -174,6 +174,16 @@ START_TEST(test_purge_bookkeeping)
 	expect_corrupt();
 	ex->kept_chunks--;
 	ck_assert_int_eq(vmem_check(vmp), 1);
+	/* and one whose metadata is marked not reserved: a live object
+	 * starts there (its leaf is installed), and the count is off */
+	ck_assert(purge_chunk_has_meta(rg, chunk));
+	rg->meta_later[chunk / 64] |= (uint64_t)1 << (chunk % 64);
+	ex->meta_later_chunks++;
+	expect_corrupt();
+	rg->meta_later[chunk / 64] &= ~((uint64_t)1 << (chunk % 64));
+	expect_corrupt();
+	ex->meta_later_chunks--;
+	ck_assert_int_eq(vmem_check(vmp), 1);
 	/* using the space again takes the chunks back; contents are usable */
 	big = vmem_malloc(vmp, 4 * TU_MIB);
 	ck_assert_ptr_nonnull(big);

@@ -8,7 +8,10 @@
  * freed chunks kept committed for reuse up to the pool's budget, the
  * oldest given back beyond it.
  */
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -66,10 +69,18 @@ START_TEST(test_lazy_reserves_as_used)
 	struct stat st;
 	ck_assert_int_eq(fstat(vmp->backing.fd, &st), 0);
 	ck_assert_uint_eq((uint64_t)st.st_size, size);
-	/* the metadata (run records, page map) and no more */
+	/* the header, the page map's root, the first chunk's data pages
+	 * after the metadata, the leaves and run records of two chunks (the
+	 * first and last data page's): not the whole metadata */
 	uint64_t start = file_bytes(vmp);
-	ck_assert_uint_ge(start, (uint64_t)vmp->region.data_first * VM_PAGE);
-	ck_assert_uint_lt(start, 16 * TU_MIB);
+	const region_t *rg = &vmp->region;
+	uint64_t meta = (uint64_t)rg->data_first * VM_PAGE;
+	uint64_t head = VM_ALIGN_UP(meta, 2 * TU_MIB) - meta;
+	ck_assert_uint_ge(start, head + 2 * 36 * 1024);
+	ck_assert_uint_lt(start, meta);
+	ck_assert_uint_eq(vmp->extents.meta_later_chunks,
+			size / (2 * TU_MIB) - VM_ALIGN_UP(meta, 2 * TU_MIB) /
+			(2 * TU_MIB) - 1);
 	ck_assert_uint_gt(vmp->extents.purged_chunks, 100);
 	ck_assert_int_eq(vmem_check(vmp), 1);
 
@@ -110,6 +121,148 @@ START_TEST(test_lazy_reserves_as_used)
 		vmem_free(vmp, objs[--n]);
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	vmem_delete(vmp);
+}
+END_TEST
+
+/*
+ * A big lazy pool reserves its metadata as it is used: a 4 GiB pool
+ * (74 MiB of run records and page map) starts with a few MiB of its file
+ * reserved; a large object reserves the leaves and run records of the
+ * chunks it starts and ends in, and so does a resize in place that moves
+ * its end; all of it checks clean.
+ */
+START_TEST(test_lazy_metadata_as_used)
+{
+	const size_t size = (size_t)4 << 30;
+	struct statvfs sv;
+	ck_assert_int_eq(statvfs(dir, &sv), 0);
+	if ((uint64_t)sv.f_bavail * sv.f_frsize < size + size / 2) {
+		printf("lazy: less than 6 GiB free in %s: the metadata of a "
+				"4 GiB pool not tested\n", dir);
+		return;
+	}
+	VMEM *vmp = pool_create_lazy(dir, size);
+	ck_assert_ptr_nonnull(vmp);
+	const region_t *rg = &vmp->region;
+	const extents_t *ex = &vmp->extents;
+	uint64_t meta = (uint64_t)rg->data_first * VM_PAGE;
+	uint64_t start = file_bytes(vmp);
+	printf("lazy: a 4 GiB pool with %llu KiB of metadata starts with %llu "
+			"KiB of its file reserved\n",
+			(unsigned long long)meta / 1024,
+			(unsigned long long)start / 1024);
+	ck_assert_uint_gt(meta, 64 * TU_MIB);
+	ck_assert_uint_lt(start, 8 * TU_MIB);
+	uint64_t later = ex->meta_later_chunks;
+	ck_assert_uint_gt(later, 2000);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+
+	/* starts where the metadata ends (chunk reserved), ends in a new
+	 * chunk and leaves a free run starting in that chunk: one more */
+	char *big = vmem_malloc(vmp, 64 * TU_MIB);
+	ck_assert_ptr_nonnull(big);
+	ck_assert_uint_eq(ex->meta_later_chunks, later - 1);
+	ck_assert_uint_ge(file_bytes(vmp), start + 64 * TU_MIB);
+	memset(big, 0x5a, 64 * TU_MIB);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	/* shrunk in place: its new end and the freed part's start are in a
+	 * chunk no record was written in yet */
+	ck_assert_ptr_eq(vmem_realloc(vmp, big, 21 * TU_MIB), big);
+	ck_assert_uint_eq(ex->meta_later_chunks, later - 2);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	/* grown in place again, ending in yet another chunk */
+	ck_assert_ptr_eq(vmem_realloc(vmp, big, 41 * TU_MIB), big);
+	ck_assert_uint_eq(ex->meta_later_chunks, later - 3);
+	ck_assert_uint_eq(big[21 * TU_MIB - 1], 0x5a);
+	memset(big, 0x6b, 41 * TU_MIB);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	/* freed: nothing new is written */
+	vmem_free(vmp, big);
+	ck_assert_uint_eq(ex->meta_later_chunks, later - 3);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	/* an object at the very end of the pool: the last chunk's metadata
+	 * was reserved at creation */
+	void *objs[40];
+	size_t n = 0;
+	while (n < 40 && (objs[n] = vmem_malloc(vmp, 100 * TU_MIB)) != NULL)
+		n++;
+	ck_assert_uint_eq(n, 40);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	while (n > 0)
+		vmem_free(vmp, objs[--n]);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	vmem_delete(vmp);
+}
+END_TEST
+
+/* fills the file system of dir: a file of all the room left */
+static int
+fill_up(const char *in)
+{
+	char path[4300];
+	snprintf(path, sizeof(path), "%.4096s/filler", in);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	off_t off = 0;
+	for (off_t step = (off_t)TU_MIB; step >= (off_t)VM_PAGE; step /= 16)
+		while (posix_fallocate(fd, off, step) == 0)
+			off += step;
+	return fd;
+}
+
+/*
+ * On a full file system the metadata of a lazy pool's chunk cannot be
+ * reserved: the call that needs it fails cleanly (NULL, ENOMEM), the
+ * object it was for stays as it was, and once there is room again the
+ * same call succeeds. Needs a small tmpfs of its own, mounted in a mount
+ * namespace of the test's process (root, or a user namespace).
+ */
+START_TEST(test_lazy_metadata_no_room)
+{
+	char small[4200];
+	tu_mkdtemp(small, sizeof(small), "/dev/shm");
+	if (unshare(CLONE_NEWNS) != 0 ||
+			mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+			mount("tmpfs", small, "tmpfs", 0, "size=80m") != 0) {
+		printf("lazy: cannot mount a small tmpfs here (%s): a full file "
+				"system under a lazy pool's metadata not tested\n",
+				strerror(errno));
+		tu_rmdir(small);
+		return;
+	}
+	VMEM *vmp = pool_create_lazy(small, 64 * TU_MIB);
+	ck_assert_ptr_nonnull(vmp);
+	const extents_t *ex = &vmp->extents;
+	char *big = vmem_malloc(vmp, 24 * TU_MIB);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 0x42, 24 * TU_MIB);
+	uint64_t later = ex->meta_later_chunks;
+	int filler = fill_up(small);
+
+	/* shrinking ends the object in a chunk with no records yet */
+	errno = 0;
+	ck_assert_ptr_null(vmem_realloc(vmp, big, 5 * TU_MIB));
+	ck_assert_int_eq(errno, ENOMEM);
+	ck_assert_uint_eq(ex->meta_later_chunks, later);
+	ck_assert_uint_eq(vmem_malloc_usable_size(vmp, big), 24 * TU_MIB);
+	ck_assert_uint_eq(big[24 * TU_MIB - 1], 0x42);
+	ck_assert_ptr_null(vmem_malloc(vmp, 8 * TU_MIB));
+	ck_assert_int_eq(vmem_check(vmp), 1);
+
+	/* room again: the same calls succeed */
+	ck_assert_int_eq(ftruncate(filler, 0), 0);
+	ck_assert_ptr_eq(vmem_realloc(vmp, big, 5 * TU_MIB), big);
+	ck_assert_uint_lt(ex->meta_later_chunks, later);
+	void *p = vmem_malloc(vmp, 8 * TU_MIB);
+	ck_assert_ptr_nonnull(p);
+	memset(p, 1, 8 * TU_MIB);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	vmem_free(vmp, p);
+	vmem_free(vmp, big);
+	vmem_delete(vmp);
+	close(filler);
+	ck_assert_int_eq(umount(small), 0);
+	tu_rmdir(small);
 }
 END_TEST
 
@@ -292,9 +445,8 @@ START_TEST(test_lazy_prefault)
 	 * sanitizer's shadow memory faults as well (ASan: an eighth as many
 	 * pages, TSan: several times as many), so sanitized builds only
 	 * print the count; release and debug builds check it */
-	uint32_t first, end;
-	purge_lazy_chunks(vmp->region.data_first, vmp->region.npages, &first,
-			&end);
+	uint32_t first = (vmp->region.data_first + REGION_CHUNK_PAGES - 1) >>
+			REGION_CHUNK_SHIFT;
 	long head = (long)(first << REGION_CHUNK_SHIFT) -
 			(long)vmp->region.data_first;
 	long pages = (long)(8 * TU_MIB / VM_PAGE);
@@ -384,6 +536,8 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_eager_reserves_all);
 	tcase_add_test(tc, test_lazy_reserves_as_used);
+	tcase_add_test(tc, test_lazy_metadata_as_used);
+	tcase_add_test(tc, test_lazy_metadata_no_room);
 	tcase_add_test(tc, test_lazy_needs_room);
 	tcase_add_test(tc, test_keep_budget);
 	tcase_add_test(tc, test_keep_none_in_small_pool);
