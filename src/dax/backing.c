@@ -83,9 +83,8 @@ backing_map_aligned(int fd, size_t len, size_t align)
 /*
  * Maps size bytes of the pool file fd shared at a multiple of
  * BACKING_MAP_ALIGN, so that a backing with 2 MiB pages (a tmpfs mounted
- * with huge=, a DAX file system) can map the pool with them, and advises
- * huge pages there (MADV_HUGEPAGE: a no-op where the backing has none);
- * unaligned if the room for the alignment cannot be had.
+ * with huge=, a DAX file system) can map the pool with them (see
+ * backing_advise); unaligned if the room for the alignment cannot be had.
  */
 static void *
 map_pool_file(int fd, size_t size)
@@ -94,9 +93,14 @@ map_pool_file(int fd, size_t size)
 	if (addr == MAP_FAILED)
 		addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
 				fd, 0);
-	if (addr != MAP_FAILED)
-		(void)madvise(addr, size, MADV_HUGEPAGE);
 	return addr;
+}
+
+void
+backing_advise(const backing_t *b)
+{
+	if (b->kind == BACKING_FILE && b->in_memory)
+		(void)madvise(b->addr, b->size, MADV_HUGEPAGE);
 }
 
 int
@@ -143,6 +147,7 @@ backing_file_create(backing_t *b, const char *dir, size_t size, bool lazy)
 	b->fd = fd;
 	b->addr = addr;
 	b->size = size;
+	backing_advise(b);
 	return 0;
 }
 

@@ -33,8 +33,8 @@ backing_remap_private(backing_t *b)
 			MAP_PRIVATE | MAP_FIXED, b->fd, 0);
 	if (p == MAP_FAILED)
 		return -1;
-	(void)madvise(p, b->size, MADV_HUGEPAGE);	/* as backing.c maps */
 	b->private_map = true;
+	backing_advise(b);	/* as backing.c maps */
 	return 0;
 }
 
@@ -110,11 +110,11 @@ backing_adopt_file(backing_t *b, int fd)
 			MAP_SHARED | MAP_FIXED, fd, 0);
 	if (p == MAP_FAILED)
 		return -1;
-	(void)madvise(p, b->size, MADV_HUGEPAGE);
 	close(b->fd);
 	b->fd = fd;
 	b->private_map = false;
 	b->owner = getpid();
+	backing_advise(b);
 	return 0;
 }
 

@@ -27,8 +27,13 @@
  *
  * A pool file reserved lazily (libvmmalloc's) starts with every chunk of
  * its data area marked that way, so a chunk is reserved when it is first
- * used (purge_defer). On tmpfs a chunk just reserved is also mapped in one
- * call (backing_prefault) rather than one page fault at a time. Such a
+ * used (purge_defer). On tmpfs, when the run that reserves a chunk is at
+ * most MAP_AHEAD_MAX_PAGES long, its pages there are also mapped in one
+ * call (backing_prefault) rather than one page fault at a time; not the
+ * rest of the chunk, nor the pages of a longer run, which a program may
+ * touch only here and there (a process's resident memory counts every
+ * page mapped, as it would count the pages it touched of a heap in
+ * anonymous memory). Such a
  * pool reserves the metadata of a chunk (a page-map leaf and 32 KiB of run
  * records) when a run first starts or ends in it, so that the metadata of
  * a 16 GiB pool (290 MiB) is not reserved, and on tmpfs not zeroed, by a
@@ -215,6 +220,20 @@ purge_freed(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages,
 	}
 }
 
+/* maps the pages of the run [page, page + npages) that are in chunk c
+ * (a file on tmpfs: see backing_prefault) */
+static void
+prefault_run_in_chunk(const backing_t *b, uint32_t page, uint32_t npages,
+		uint32_t c)
+{
+	uint64_t from = (uint64_t)c << REGION_CHUNK_SHIFT;
+	uint64_t to = from + REGION_CHUNK_PAGES;
+	from = from > page ? from : page;
+	to = to < (uint64_t)page + npages ? to : (uint64_t)page + npages;
+	backing_prefault(b, (size_t)from << VM_PAGE_SHIFT,
+			(size_t)(to - from) << VM_PAGE_SHIFT);
+}
+
 bool
 purge_commit(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages)
 {
@@ -233,7 +252,8 @@ purge_commit(extents_t *ex, region_t *rg, uint32_t page, uint32_t npages)
 		if (backing_commit(ex->backing, chunk_offset(c),
 				CHUNK_BYTES) != 0)
 			return false;
-		backing_prefault(ex->backing, chunk_offset(c), CHUNK_BYTES);
+		if (npages <= MAP_AHEAD_MAX_PAGES)
+			prefault_run_in_chunk(ex->backing, page, npages, c);
 		set_purged(rg, c, false);
 		ex->purged_chunks--;
 	}
