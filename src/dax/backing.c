@@ -45,7 +45,9 @@ backing_open_tmpfile(const char *dir)
 static int
 size_sparse(int fd, size_t size, const struct statfs *fs)
 {
-	if (fs != NULL) {
+	/* a hugetlbfs mounted without size= counts no blocks: its limit is
+	 * the system's free huge pages, met when a chunk is reserved */
+	if (fs != NULL && !(fs->f_type == HUGETLBFS_MAGIC && fs->f_blocks == 0)) {
 		uint64_t unit = (uint64_t)(fs->f_frsize ? fs->f_frsize :
 				fs->f_bsize);
 		if ((uint64_t)fs->f_bavail * unit < (uint64_t)size)
@@ -99,19 +101,38 @@ map_pool_file(int fd, size_t size)
 void
 backing_advise(const backing_t *b)
 {
+	/* (a hugetlbfs mapping refuses the advice: it has its huge pages) */
 	if (b->kind == BACKING_FILE && b->in_memory)
 		(void)madvise(b->addr, b->size, MADV_HUGEPAGE);
 }
 
-int
-backing_file_create(backing_t *b, const char *dir, size_t size, bool lazy)
+/*
+ * The page size of the file system of fd (fs, NULL if unknown) that a
+ * pool file there is a multiple of: the system's, or a hugetlbfs's huge
+ * page, which must be a chunk (2 MiB: decommitting a chunk must free
+ * whole pages). 0 (message and errno set) for any other huge page size.
+ */
+static size_t
+file_page(const struct statfs *fs, const char *dir)
 {
 	long sys_page = sysconf(_SC_PAGESIZE);
 	size_t page = sys_page > 0 ? (size_t)sys_page : VM_PAGE;
 	if (page < VM_PAGE)
 		page = VM_PAGE;
-	size = VM_ALIGN_UP(size, page);
+	if (fs == NULL || fs->f_type != HUGETLBFS_MAGIC)
+		return page;
+	if ((size_t)fs->f_bsize == BACKING_MAP_ALIGN)
+		return BACKING_MAP_ALIGN;
+	vm_err("%s is a hugetlbfs of %zu-byte pages: a pool needs 2 MiB "
+			"pages (mount it with pagesize=2M)", dir,
+			(size_t)fs->f_bsize);
+	errno = EINVAL;
+	return 0;
+}
 
+int
+backing_file_create(backing_t *b, const char *dir, size_t size, bool lazy)
+{
 	int fd = backing_open_tmpfile(dir);
 	if (fd < 0) {
 		int e = errno;
@@ -122,6 +143,18 @@ backing_file_create(backing_t *b, const char *dir, size_t size, bool lazy)
 	}
 	struct statfs fs;
 	bool have_fs = fstatfs(fd, &fs) == 0;
+	size_t page = file_page(have_fs ? &fs : NULL, dir);
+	if (page == 0 || size > SIZE_MAX - page) {
+		if (page != 0) {
+			vm_err("size %zu too large", size);
+			errno = EINVAL;
+		}
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	size = VM_ALIGN_UP(size, page);
 	int e = lazy ? size_sparse(fd, size, have_fs ? &fs : NULL) :
 			posix_fallocate(fd, 0, (off_t)size);
 	if (e != 0) {
@@ -141,7 +174,8 @@ backing_file_create(backing_t *b, const char *dir, size_t size, bool lazy)
 	}
 	b->kind = BACKING_FILE;
 	b->private_map = false;
-	b->in_memory = have_fs && fs.f_type == TMPFS_MAGIC;
+	b->in_memory = have_fs && (fs.f_type == TMPFS_MAGIC ||
+			fs.f_type == HUGETLBFS_MAGIC);
 	b->align = 0;
 	b->owner = getpid();
 	b->fd = fd;

@@ -34,8 +34,9 @@ typedef struct backing_s {
 	bool private_map;	/* BACKING_FILE remapped MAP_PRIVATE for a fork
 				 * (backing_fork.c): the file is never written
 				 * again, decommit only drops our pages */
-	bool in_memory;		/* BACKING_FILE on tmpfs: reserving a part
-				 * allocates its pages (backing_prefault) */
+	bool in_memory;		/* BACKING_FILE on tmpfs or hugetlbfs:
+				 * reserving a part allocates its pages
+				 * (backing_prefault) */
 } backing_t;
 
 /* a pool file is mapped at a multiple of this: 2 MiB, a huge page */
@@ -60,10 +61,11 @@ void *backing_map_aligned(int fd, size_t len, size_t align);
 void backing_advise(const backing_t *b);
 
 /*
- * Makes a pool file of size bytes (rounded up to the page size) in dir:
+ * Makes a pool file of size bytes (rounded up to the page size, on a
+ * hugetlbfs to its huge page, which must be 2 MiB, else EINVAL) in dir:
  * O_TMPFILE with mode 0600 (mkstemp + unlink where the file system does
  * not support it), space reserved with posix_fallocate, mapped shared at
- * a multiple of BACKING_MAP_ALIGN and advised MADV_HUGEPAGE.
+ * a multiple of BACKING_MAP_ALIGN (backing_advise).
  * lazy: no space reserved, only checked to be free now (ENOSPC if not);
  * the caller then reserves each part with backing_commit before it
  * writes there.

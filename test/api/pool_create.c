@@ -672,6 +672,84 @@ START_TEST(test_pool_mapping_huge_ready)
 }
 END_TEST
 
+/*
+ * A hugetlbfs of 2 MiB pages to test in: VMEM_TEST_HUGETLBFS (.ci/run
+ * mounts one when it can), else the first such mount in /proc/mounts;
+ * false, after saying so, if there is none or no free huge page.
+ */
+static bool
+hugetlbfs_dir(char *out, size_t len)
+{
+	const char *env = getenv("VMEM_TEST_HUGETLBFS");
+	struct statfs fs;
+	char dev[256], dir[PATH_MAX], type[64];
+	bool found = false;
+	if (env != NULL && *env != '\0') {
+		snprintf(out, len, "%s", env);
+		found = true;
+	}
+	FILE *f = fopen("/proc/mounts", "r");
+	while (!found && f != NULL && fscanf(f, "%255s %4095s %63s %*[^\n]",
+			dev, dir, type) == 3)
+		if (strcmp(type, "hugetlbfs") == 0 && statfs(dir, &fs) == 0 &&
+				fs.f_bsize == 2 * TU_MIB && access(dir, W_OK) == 0) {
+			snprintf(out, len, "%s", dir);
+			found = true;
+		}
+	if (f != NULL)
+		fclose(f);
+	unsigned long free_pages = 0;
+	f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages",
+			"r");
+	if (f != NULL) {
+		if (fscanf(f, "%lu", &free_pages) != 1)
+			free_pages = 0;
+		fclose(f);
+	}
+	if (!found || free_pages < 32) {
+		printf("no hugetlbfs of 2 MiB pages with 32 free pages here "
+				"(set VMEM_TEST_HUGETLBFS): pools on hugetlbfs "
+				"not tested\n");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A directory on a hugetlbfs of 2 MiB pages is a pool directory: a size
+ * that is not a multiple of the huge page is rounded up (it crashed at
+ * the pool's end before), objects large and small work, a freed chunk
+ * goes back (a whole huge page) and comes back, and the pool fills to
+ * its last page. (libvmmalloc's pools there: test/vmmalloc/run.sh.)
+ */
+START_TEST(test_create_hugetlbfs)
+{
+	char base[PATH_MAX], dir[PATH_MAX];
+	if (!hugetlbfs_dir(base, sizeof(base)))
+		return;
+	tu_mkdtemp(dir, sizeof(dir), base);
+	VMEM *vmp = vmem_create(dir, 31 * TU_MIB + 5);
+	ck_assert_msg(vmp != NULL, "pool on %s: %s", dir, vmem_errormsg());
+	tu_rmdir(dir);
+	char *small = vmem_malloc(vmp, 100);
+	char *big = vmem_malloc(vmp, 6 * TU_MIB);
+	ck_assert_ptr_nonnull(small);
+	ck_assert_ptr_nonnull(big);
+	strcpy(small, "on huge pages");
+	memset(big, 0x33, 6 * TU_MIB);
+	vmem_free(vmp, big);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	static char *objs[64];
+	size_t n = 0;
+	while (n < 64 && (objs[n] = vmem_malloc(vmp, TU_MIB)) != NULL)
+		memset(objs[n++], 0x44, TU_MIB);
+	ck_assert_uint_ge(n, 28);
+	ck_assert_str_eq(small, "on huge pages");
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	vmem_delete(vmp);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -692,6 +770,7 @@ main(void)
 	tcase_add_test(tc, test_space_returned_on_exit);
 	tcase_add_test(tc, test_free_returns_pages);
 	tcase_add_test(tc, test_pool_mapping_huge_ready);
+	tcase_add_test(tc, test_create_hugetlbfs);
 	tc = tu_tcase(s, "region", TU_TIMEOUT);
 	tcase_add_test(tc, test_region_unaligned);
 	tcase_add_test(tc, test_region_too_small);

@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 
 struct poolmap {
 	uintptr_t start, end;		/* [start, end) of the whole pool */
@@ -227,6 +229,12 @@ static inline size_t
 pm_expected_size(void)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct statfs fs;
+	const char *dir = getenv("VMMALLOC_POOL_DIR");
+	/* a hugetlbfs's pool is a whole number of its huge pages */
+	if (dir != NULL && statfs(dir, &fs) == 0 &&
+			fs.f_type == HUGETLBFS_MAGIC)
+		page = (size_t)fs.f_bsize;
 	size_t n = pm_parse_size(getenv("VMMALLOC_POOL_SIZE"));
 	return (n + page - 1) / page * page;
 }

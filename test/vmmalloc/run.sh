@@ -190,6 +190,19 @@ else
 	echo "SKIP inpool-release-fork3-fallback (mounting a small tmpfs with unshare -m is not permitted here)"
 fi
 
+# a hugetlbfs of 2 MiB pages as the pool directory (VMEM_TEST_HUGETLBFS;
+# .ci/run mounts one when the machine lets it): the pool is a whole number
+# of huge pages, and fork (mode 1) maps it private
+if [ -n "${VMEM_TEST_HUGETLBFS:-}" ] && [ -w "$VMEM_TEST_HUGETLBFS" ]; then
+	POOLBASE=$VMEM_TEST_HUGETLBFS
+	prog inpool-release-hugetlbfs 60 LD_PRELOAD="$LIB" \
+		VMMALLOC_POOL_DIR='$POOLDIR' VMMALLOC_POOL_SIZE=31M \
+		VMMALLOC_FORK=1 -- "$TBIN/inpool" private
+	unset POOLBASE
+else
+	echo "SKIP inpool-release-hugetlbfs (no VMEM_TEST_HUGETLBFS: no hugetlbfs of 2 MiB pages set up)"
+fi
+
 # ---- deepbind, linked ------------------------------------------------------
 for variant in release debug; do
 	lib=$LIB
