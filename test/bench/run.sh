@@ -1,22 +1,33 @@
 #!/usr/bin/env bash
 # run.sh BUILD -- runs the libvmem benchmark (BUILD/bench/bench) and prints
-# the machine, a throughput table (malloc+free operations per second of
-# vmem against the system's malloc and other malloc implementations) and a
-# capacity table (how much of a VMEM_MIN_POOL pool the objects can fill).
+# the machine, a throughput table (operations per second of vmem against
+# the system's malloc, other malloc implementations and the other heaps in
+# a file, on workloads like those of mimalloc-bench) and a capacity table
+# (how much of a VMEM_MIN_POOL pool the objects can fill).
 # Raw numbers go to BUILD/bench/results.csv (a chart of them to
 # BUILD/bench/throughput.png when gnuplot is installed), the program's messages to
 # BUILD/bench/bench.log. See test/bench/README.md.
 #
 # Other allocators run in the same program in "system" mode (plain
 # malloc/free) with their library in LD_PRELOAD; each run checks that
-# malloc() really comes from that library.
+# malloc() really comes from that library. memkind and mi-arena, heaps in
+# a file as vmem's pool is, are loaded by the program itself.
 #
 # Environment (all optional):
 #   BENCH_DIR=/dev/shm        where vmem_create() makes its pools
 #   BENCH_ALLOCATORS="..."    only these (names from the list below)
-#   BENCH_STEPS_SMALL=10M     operations per thread, small workloads
+#   BENCH_WORKLOADS="..."     only these throughput rows, by the name in the
+#                             table's first column ("small-cross churn")
+#   BENCH_STEPS_SMALL=10M     operations per thread, small workloads (the
+#                             4- and 8-thread rows take a fraction of it)
 #   BENCH_STEPS_MIXED=2M      operations per thread, mixed and large workloads
-#   BENCH_SLOTS=4096          slots per thread
+#                             (likewise)
+#   BENCH_STEPS_SERVER=1M     objects replaced per chain of threads, server
+#   BENCH_STEPS_PRODCONS=512K objects per producer, prodcons
+#   BENCH_STEPS_CACHE=20M     writes per thread, cache-thrash, cache-scratch
+#   BENCH_STEPS_CHURN=100K    steps per thread, churn
+#   BENCH_STEPS_HUGE=64       operations, huge (1 thread, 16 slots, 1 rep)
+#   BENCH_SLOTS=4096          slots per thread (server, churn: live objects)
 #   BENCH_ROUNDS=5            rounds: each runs every allocator once per
 #                             workload, starting one further along the list
 #                             each time; an allocator's best round counts
@@ -26,7 +37,8 @@
 #   BENCH_POOL_SIZE=1G        size of the throughput pools
 #
 # Exits non-zero only when a vmem run broke (crash, timeout, vmem_create or
-# vmem_check failing, LD_PRELOAD not taking effect), after printing all.
+# vmem_check failing, a vmem_realloc losing an object's contents), after
+# printing all.
 set -u
 export LC_ALL=C
 
@@ -38,6 +50,13 @@ log=$build/bench/bench.log
 dir=${BENCH_DIR:-/dev/shm}
 steps_small=${BENCH_STEPS_SMALL:-10M}
 steps_mixed=${BENCH_STEPS_MIXED:-2M}
+steps_server=${BENCH_STEPS_SERVER:-1M}
+steps_prodcons=${BENCH_STEPS_PRODCONS:-512K}
+steps_cache=${BENCH_STEPS_CACHE:-20M}
+steps_churn=${BENCH_STEPS_CHURN:-100K}
+steps_huge=${BENCH_STEPS_HUGE:-64}
+handoff=100000		# server: steps of a thread before its successor
+writes=10000		# cache-*: writes of one object
 slots=${BENCH_SLOTS:-4096}
 rounds=${BENCH_ROUNDS:-5}
 reps=${BENCH_REPS:-2}
@@ -50,9 +69,10 @@ libdir=/usr/lib/${multiarch:-x86_64-linux-gnu}
 
 # The allocators, one line each: name, library to LD_PRELOAD ("-": none;
 # vmem uses its pool API, glibc is the default malloc; memkind's PMEM kind
-# is a file-backed heap in the same directory as vmem's pool, which the
-# program loads itself) and a substring of the file malloc() must come
-# from (checked by the program).
+# and mi-arena, mimalloc's heaps in an exclusive arena on a file mapped
+# shared, are file-backed heaps in the same directory as vmem's pool,
+# which the program loads itself: their library is only checked for) and
+# a substring of the file malloc() must come from (checked by the program).
 ALLOCATORS=(
 	"vmem      -                                -"
 	"glibc     -                                libc.so"
@@ -60,18 +80,85 @@ ALLOCATORS=(
 	"mimalloc  $libdir/libmimalloc.so.2         libmimalloc"
 	"tcmalloc  $libdir/libtcmalloc_minimal.so.4 libtcmalloc"
 	"memkind   $libdir/libmemkind.so.0          -"
+	"mi-arena  $libdir/libmimalloc.so.2         -"
 )
 
-# The throughput workloads: size distribution, threads, variant.
+# the allocators that the program drives through their own API (a pool,
+# a kind, an arena) rather than through malloc()
+pool_style() {
+	case $1 in vmem | memkind | mi-arena) return 0 ;; esac
+	return 1
+}
+
+# "10M" -> 10485760, as the program reads it
+to_num() {
+	local n=${1%[kKmMgG]}
+	case $1 in
+	*[kK]) echo $((n << 10)) ;;
+	*[mM]) echo $((n << 20)) ;;
+	*[gG]) echo $((n << 30)) ;;
+	*) echo "$n" ;;
+	esac
+}
+
+# 10485760 -> "10M"
+to_human() {
+	if [ $(($1 % (1 << 20))) -eq 0 ]; then echo "$(($1 >> 20))M"
+	elif [ $(($1 % 1024)) -eq 0 ]; then echo "$(($1 >> 10))K"
+	else echo "$1"; fi
+}
+
+# Operations per thread. The rows with 4 and 8 threads (more threads
+# than this machine's CPUs) do a fraction of the steps of the 1- and
+# 2-thread rows, so that each takes about as long as one of those (mixed
+# with 8 threads, and cross, are slower per operation for every peer).
+small=$(to_num "$steps_small")
+mixed=$(to_num "$steps_mixed")
+small4=$((small / 10)) small8=$((small / 20))
+small_cross4=$((small / 20)) small_cross8=$((small / 40))
+mixed4=$((mixed / 8)) mixed8=$((mixed / 32))
+mixed_cross4=$((mixed / 32)) mixed_cross8=$((mixed / 64))
+
+# The throughput workloads: workload, threads, variant ("-" or "cross"),
+# operations (steps) per thread, further options.
 WORKLOADS=(
-	"small 1"
-	"small 2"
-	"small 2 cross"
-	"mixed 1"
-	"mixed 2"
-	"mixed 2 cross"
-	"large 1"
+	"small         1 -     $small"
+	"small         2 -     $small"
+	"small         2 cross $small"
+	"mixed         1 -     $mixed"
+	"mixed         2 -     $mixed"
+	"mixed         2 cross $mixed"
+	"large         1 -     $mixed"
+	"small         4 -     $small4"
+	"small         8 -     $small8"
+	"small         4 cross $small_cross4"
+	"small         8 cross $small_cross8"
+	"mixed         4 -     $mixed4"
+	"mixed         8 -     $mixed8"
+	"mixed         4 cross $mixed_cross4"
+	"mixed         8 cross $mixed_cross8"
+	"huge          1 -     $steps_huge --slots 16 --reps 1"
+	"server        2 -     $steps_server --handoff $handoff"
+	"prodcons      2 -     $steps_prodcons"
+	"cache-thrash  2 -     $steps_cache --writes $writes"
+	"cache-scratch 2 -     $steps_cache --writes $writes"
+	"churn         2 -     $steps_churn"
 )
+
+# what one operation of a workload is, as the table's unit column says it
+unit() {
+	case $1 in
+	huge) echo call/s ;;
+	server | prodcons) echo Mobj/s ;;
+	cache-*) echo Mwrite/s ;;
+	*) echo Mcall/s ;;
+	esac
+}
+
+# the unit's divisor
+unit_scale() {
+	case $(unit "$1") in M*) echo 1e6 ;; *) echo 1 ;; esac
+}
 
 # The capacity runs: object size, threads.
 CAPACITY=(
@@ -182,26 +269,46 @@ value() {
 		"$csv"
 }
 
-# one run of allocator NAME on workload WL ("size threads [cross]")
+# "mixed 2 cross ..." -> "mixed-cross"
+row_name() {
+	local size threads variant
+	read -r size threads variant _ <<<"$1"
+	[ "$variant" = cross ] && size+=-cross
+	echo "$size"
+}
+
+# drops the rows of WORKLOADS that BENCH_WORKLOADS does not name
+select_workloads() {
+	local wl kept=()
+	[ -n "${BENCH_WORKLOADS:-}" ] || return 0
+	for wl in "${WORKLOADS[@]}"; do
+		[[ " $BENCH_WORKLOADS " == *" $(row_name "$wl") "* ]] &&
+			kept+=("$wl")
+	done
+	[ ${#kept[@]} -gt 0 ] || die "BENCH_WORKLOADS names no row"
+	WORKLOADS=("${kept[@]}")
+}
+
+# one run of allocator NAME on workload WL (a line of WORKLOADS)
 run_one() {
-	local name=$1 wl=$2 size threads cross args steps key pre
-	read -r size threads cross <<<"$wl"
-	steps=$steps_small
-	[ "$size" = small ] || steps=$steps_mixed
+	local name=$1 wl=$2 size threads variant steps extra args key pre w
+	read -r size threads variant steps extra <<<"$wl"
+	w=$(row_name "$wl")
 	args=(throughput --workload "$size" --threads "$threads"
 		--steps "$steps" --slots "$slots" --reps "$reps"
 		--max-seconds "$max_seconds" --label "$name")
-	[ -n "$cross" ] && args+=(--cross)
-	if [ "$name" = vmem ] || [ "$name" = memkind ]; then
+	[ "$variant" = cross ] && args+=(--cross)
+	# shellcheck disable=SC2206	# the options, split on purpose
+	[ -n "$extra" ] && args+=($extra)
+	pre=${lib[$name]}
+	if pool_style "$name"; then
 		args+=(--alloc "$name" --dir "$dir" --pool-size "$pool_size")
+		pre=-	# the program calls it (memkind, mi-arena: dlopen)
 	else
 		args+=(--alloc system --expect-lib "${expect[$name]}")
 	fi
-	key="$name/$size${cross:+-$cross}/$threads"
-	printf '  %-9s %-12s %s thread(s)\n' "$name" \
-		"$size${cross:+-$cross}" "$threads" >&2
-	pre=${lib[$name]}
-	[ "$name" = memkind ] && pre=-	# loaded by the program
+	key="$name/$w/$threads"
+	printf '  %-9s %-14s %s thread(s)\n' "$name" "$w" "$threads" >&2
 	run "$key" "$pre" -- "${args[@]}"
 }
 
@@ -247,7 +354,8 @@ cell() {
 	f=$(value throughput "$1" "$2" "$3" failed_allocs)
 	[ -z "$v" ] && { printf 'n/a'; return; }
 	awk -v v="$v" -v f="${f:-0}" -v b="${failures[$key]:-0}" \
-		'BEGIN { printf "%.2f%s%s", v / 1e6, (b > 0 ? "!" : ""),
+		-v s="$(unit_scale "${2%-cross}")" \
+		'BEGIN { printf "%.2f%s%s", v / s, (b > 0 ? "!" : ""),
 			(f > 0 ? "*" : "") }'
 }
 
@@ -264,19 +372,19 @@ ratio() {
 }
 
 print_throughput() {
-	local wl size threads cross w name line
-	printf 'Throughput: malloc+free calls per second, millions (best of %s interleaved rounds)\n' \
+	local wl size threads w name line
+	printf 'Throughput: operations per second, in the unit of each row (best of %s interleaved rounds)\n' \
 		"$rounds"
-	line=$(printf '%-12s %3s' workload thr)
+	line=$(printf '%-14s %3s %-8s' workload thr unit)
 	for name in "${names[@]}"; do line+=$(printf ' %10s' "$name"); done
 	for name in "${names[@]}"; do
 		[ "$name" = vmem ] || line+=$(printf ' %14s' "vmem/$name")
 	done
 	printf '%s\n' "$line"
 	for wl in "${WORKLOADS[@]}"; do
-		read -r size threads cross <<<"$wl"
-		w=$size${cross:+-$cross}
-		line=$(printf '%-12s %3s' "$w" "$threads")
+		read -r size threads _ <<<"$wl"
+		w=$(row_name "$wl")
+		line=$(printf '%-14s %3s %-8s' "$w" "$threads" "$(unit "$size")")
 		for name in "${names[@]}"; do
 			line+=$(printf ' %10s' "$(cell "$name" "$w" "$threads")")
 		done
@@ -286,14 +394,46 @@ print_throughput() {
 		done
 		printf '%s\n' "$line"
 	done
-	printf '  small: 8-512 B uniform; mixed: 8 B-256 KiB log-uniform; large: 16-256 KiB\n'
-	printf '  log-uniform (the part of mixed above the small classes); %s slots/thread;\n' \
-		"$slots"
-	printf '  %s (small) / %s (mixed, large) operations per thread; cross: every free is\n' \
-		"$steps_small" "$steps_mixed"
-	printf '  of an object the other thread allocated. *: some allocations returned NULL.\n'
+	print_notes
 	print_breakages
 	echo
+}
+
+# what the rows do, under the table
+print_notes() {
+	printf '  units: (millions of) calls (malloc, free, realloc), objects (each allocated\n'
+	printf '  and freed once) or writes (of an 8-byte object) per second.\n'
+	printf '  small: 8-512 B uniform; mixed: 8 B-256 KiB log-uniform; large: 16-256 KiB\n'
+	printf '  log-uniform (the part of mixed above the small classes); huge: 1-32 MiB\n'
+	printf '  log-uniform, every page written, 16 slots, %s operations; %s slots/thread;\n' \
+		"$steps_huge" "$slots"
+	printf '  operations per thread: %s (small) / %s (mixed, large) with 1 and 2 threads;\n' \
+		"$(to_human "$small")" "$(to_human "$mixed")"
+	printf '  with 4 / 8 threads: small %s / %s, small-cross %s / %s, mixed %s / %s,\n' \
+		"$(to_human $small4)" "$(to_human $small8)" \
+		"$(to_human $small_cross4)" "$(to_human $small_cross8)" \
+		"$(to_human $mixed4)" "$(to_human $mixed8)"
+	printf '  mixed-cross %s / %s. cross: every free is of an object another thread\n' \
+		"$(to_human $mixed_cross4)" "$(to_human $mixed_cross8)"
+	printf '  allocated (thread t frees those of thread t+1).\n'
+	printf '  server (larson): %s live objects of 16-1024 B per thread, each step replaces\n' \
+		"$slots"
+	printf '  one; every %s steps a new thread takes over the array; %s steps a chain.\n' \
+		"$handoff" "$steps_server"
+	printf '  prodcons (xmalloc-test): 1 thread allocates %s objects of 8-512 B, the other\n' \
+		"$steps_prodcons"
+	printf '  frees them; batches of 256 through a locked queue.\n'
+	printf '  cache-thrash, cache-scratch (Hoard): 8-byte objects, each incremented %s times\n' \
+		"$writes"
+	printf '  then freed, %s writes a thread; scratch: each thread first frees an object the\n' \
+		"$steps_cache"
+	printf '  main thread allocated next to the others'"'"' (an allocator that hands it back to\n'
+	printf '  that thread makes threads write one cache line: false sharing, a low figure).\n'
+	printf '  churn (mstress): live sets grow to %s objects of 8 B-64 KiB and shrink to 1/8,\n' \
+		"$slots"
+	printf '  1/8 of the steps realloc, 1/4 of the freed objects go to the other thread; %s\n' \
+		"$steps_churn"
+	printf '  steps a thread. *: some allocations returned NULL.\n'
 }
 
 # the peers' runs that broke: "!" in their cells
@@ -310,7 +450,7 @@ print_breakages() {
 # gnuplot (Debian gnuplot-nox) is installed
 plot_throughput() {
 	local png=$build/bench/throughput.png dat=$build/bench/throughput.dat i
-	local wl size threads cross w name v col
+	local wl size threads w name v col
 	command -v gnuplot >/dev/null 2>&1 || {
 		printf 'no gnuplot: no plot (apt-get install gnuplot-nox)\n'
 		return 0
@@ -320,8 +460,10 @@ plot_throughput() {
 		for name in "${names[@]}"; do printf ' %s' "$name"; done
 		printf '\n'
 		for wl in "${WORKLOADS[@]}"; do
-			read -r size threads cross <<<"$wl"
-			w=$size${cross:+-$cross}
+			read -r size threads _ <<<"$wl"
+			w=$(row_name "$wl")
+			# one scale: the rows counted in millions of calls or objects
+			case $(unit "$size") in Mcall/s | Mobj/s) ;; *) continue ;; esac
 			printf '"%s, %s thr"' "$w" "$threads"
 			for name in "${names[@]}"; do
 				v=$(value throughput "$name" "$w" "$threads" ops_per_s_best)
@@ -336,15 +478,16 @@ plot_throughput() {
 		col+="${col:+, }'$dat' using $i:xtic(1) title columnheader($i)"
 	done
 	gnuplot <<-GP 2>>"$log" || { printf 'gnuplot failed (see %s)\n' "$log"; return 0; }
-		set terminal pngcairo size 1100,500 font ",10"
+		set terminal pngcairo size 1800,560 font ",10"
 		set output "$png"
-		set title "malloc+free throughput, millions of calls per second ($(nproc) CPUs, best of $rounds rounds)"
+		set title "throughput, millions of calls or objects per second ($(nproc) CPUs, best of $rounds rounds)"
 		set style data histograms
 		set style histogram clustered gap 1
 		set style fill solid 0.9 border -1
 		set datafile missing "?"
 		set key top right
 		set grid ytics
+		set xtics rotate by -35
 		set yrange [0:*]
 		plot $col
 	GP
@@ -390,6 +533,7 @@ main() {
 
 	print_machine
 	select_allocators
+	select_workloads
 	printf 'running (progress on stderr, messages in %s) ...\n' "$log"
 	run_throughput
 	run_capacity
