@@ -549,6 +549,8 @@ main() {
 	printf '\nraw numbers: %s\n' "$csv"
 	# real programs under each malloc and libvmmalloc (see programs.sh)
 	"$(dirname "$0")/programs.sh" "$build" || broken=1
+	# what a pool costs a program that barely uses it (see startup.sh)
+	"$(dirname "$0")/startup.sh" "$build" || broken=1
 	return "$broken"
 }
 
