@@ -15,22 +15,24 @@
  *   - the runs tile [data_first, npages): p + runs[p].npages is the next run
  *   - no two RUN_FREE runs are neighbours (freeing coalesces at once)
  *   - slab: nfree == popcount(bitmap) <= nobjs; nobjs and divc equal
- *           those of its class, page its own index (copies, so that a
- *           batch free and the slow paths' index arithmetic read the
- *           record's one line; free's fast path reads no record at all,
- *           it takes divc from the class table, slab/sizeclass.h);
- *           nfree > 0  <=>  the slab is on its bin's list (in_list)
+ *           those of its class (copies, so that a batch free and the
+ *           slow paths' index arithmetic read the record's one line;
+ *           free's fast path reads no record at all, it takes divc from
+ *           the class table, slab/sizeclass.h);
+ *           nfree > 0  <=>  the slab is on a list of its bin (in_list):
+ *           its home's (the thread cache that refills from it), or the
+ *           bin's own list for slabs of no home (home 0; slab/bin.c)
  *
  *   0        4     5     6       8        12       16
  *   | npages | kind | cls | nfree | link a | link b |
- *   16        17    18      20     24     32            64
- *   | in_list | pad | nobjs | page | divc | bitmap 4 x 64 |
+ *   16        17    18      20     22    24     32            64
+ *   | in_list | pad | nobjs | home | pad2 | divc | bitmap 4 x 64 |
  *     links: RUN_FREE: tree.left/right; RUN_SLAB: list.prev/next
  *     (page numbers; 0 means none, page 0 always holds the pool header)
  *
  * Owns: npages, kind, cls and the tree links are written by the extent
  * manager (extent.c) under its lock; the slab fields (nfree, list links,
- * in_list, nobjs, page, divc, bitmap) by the slab layer, under the slab's
+ * in_list, nobjs, home, divc, bitmap) by the slab layer, under the slab's
  * bin lock, inside a run the extent manager handed it.
  * Thread safety: a record is read without a lock only where its
  * owner's comment says so (the page map names slabs by page, so free's
@@ -71,7 +73,9 @@ typedef struct run_s {
 	uint8_t in_list;	/* RUN_SLAB: on its bin's list */
 	uint8_t pad;
 	uint16_t nobjs;		/* RUN_SLAB: objects (copy of the class's) */
-	uint32_t page;		/* RUN_SLAB: its own first page (copy) */
+	uint16_t home;		/* RUN_SLAB: the index of the thread cache
+				 * that refills from it, 0 for none */
+	uint16_t pad2;
 	uint64_t divc;		/* RUN_SLAB: ceil(2^64 / size) (copy) */
 	uint64_t bitmap[SLAB_MAX_OBJS / 64];	/* RUN_SLAB: bit set = free */
 } run_t;

@@ -34,6 +34,7 @@ struct walk {
 	uint64_t tree_nodes;
 	uint64_t cached;	/* objects in the threads' caches */
 	uint32_t slabs[SC_NCLASSES];
+	uint32_t listed[SC_NCLASSES];	/* slabs with free objects */
 	uint32_t empty[SC_NCLASSES];
 	uint64_t objs[SC_NCLASSES];
 };
@@ -72,10 +73,10 @@ check_slab(struct walk *w, uint32_t page, const run_t *run)
 		return corrupt("slab at page %u of class %u has %u pages, not "
 				"1 object's worth to %u", page, run->cls,
 				run->npages, sc->npages);
-	if (run->nobjs != nobjs || run->divc != sc->divc || run->page != page)
+	if (run->nobjs != nobjs || run->divc != sc->divc)
 		return corrupt("slab at page %u: its copy of the class geometry "
-				"(%u objects, page %u) differs from class %u",
-				page, run->nobjs, run->page, run->cls);
+				"(%u objects) differs from class %u", page,
+				run->nobjs, run->cls);
 	unsigned bits = 0;
 	for (unsigned i = 0; i < SLAB_MAX_OBJS / 64; i++)
 		bits += (unsigned)__builtin_popcountll(run->bitmap[i]);
@@ -90,7 +91,10 @@ check_slab(struct walk *w, uint32_t page, const run_t *run)
 		return corrupt("slab at page %u with %u free objects is%s on "
 				"its bin's list", page, run->nfree,
 				run->in_list ? "" : " not");
+	if (run->home > TC_MAX_THREADS)
+		return corrupt("slab at page %u has home %u", page, run->home);
 	w->slabs[run->cls]++;
+	w->listed[run->cls] += run->in_list;
 	w->objs[run->cls] += nobjs - run->nfree;
 	if (run->nfree == nobjs)
 		w->empty[run->cls]++;
@@ -250,28 +254,55 @@ check_tree(struct walk *w, uint32_t node, uint32_t *prev, unsigned depth)
 	return check_tree(w, kids[1], prev, depth + 1);
 }
 
+/*
+ * One slab list of class cls, whose slabs have home home (0: the bin's
+ * own list); adds its length to *count, at most w->listed[cls] in all.
+ */
 static bool
-check_bin(struct walk *w, unsigned cls)
+check_slab_list(struct walk *w, unsigned cls, const slab_list_t *l,
+		uint32_t home, uint32_t *count)
 {
 	const region_t *rg = &w->vmp->region;
-	const bin_t *bin = &w->vmp->slabs.bins[cls];
-	uint32_t prev = 0, count = 0;
-	for (uint32_t page = bin->head; page != 0;) {
+	uint32_t prev = 0;
+	for (uint32_t page = l->head; page != 0;) {
 		if (page < rg->data_first || page >= rg->npages ||
-				++count > w->slabs[cls])
-			return corrupt("bin %u: list reaches page %u (bad link or "
-					"cycle)", cls, page);
+				++*count > w->listed[cls])
+			return corrupt("class %u, list of home %u: reaches page "
+					"%u (bad link or cycle)", cls, home, page);
 		const run_t *run = region_run(rg, page);
 		if (run->kind != RUN_SLAB || run->cls != cls || !run->in_list ||
-				run->u.list.prev != prev)
-			return corrupt("bin %u: list entry at page %u is not a "
-					"linked slab of the class", cls, page);
+				run->u.list.prev != prev || run->home != home)
+			return corrupt("class %u, list of home %u: the entry at "
+					"page %u is not a linked slab of the class "
+					"and home", cls, home, page);
 		prev = page;
 		page = run->u.list.next;
 	}
-	if (bin->tail != prev)
-		return corrupt("bin %u: tail %u, last listed slab %u", cls,
-				bin->tail, prev);
+	if (l->tail != prev)
+		return corrupt("class %u, list of home %u: tail %u, last listed "
+				"slab %u", cls, home, l->tail, prev);
+	return true;
+}
+
+/* a bin: its lists (its own and the caches', frozen) hold every slab
+ * that has free objects, and its counts are right */
+static bool
+check_bin(struct walk *w, unsigned cls)
+{
+	slabs_t *s = &w->vmp->slabs;
+	const bin_t *bin = &s->bins[cls];
+	uint32_t count = 0;
+	if (!check_slab_list(w, cls, &bin->list, 0, &count))
+		return false;
+	for (uint32_t i = 1; i <= s->tc_top; i++) {
+		const tcache_t *tc = caches_frozen_at(s, i);
+		if (tc != NULL && !check_slab_list(w, cls, &tc->lists[cls], i,
+				&count))
+			return false;
+	}
+	if (count != w->listed[cls])
+		return corrupt("class %u: %u slabs with free objects, %u on "
+				"lists", cls, w->listed[cls], count);
 	if (bin->nslabs != w->slabs[cls] || bin->nempty != w->empty[cls] ||
 			bin_curobjs(bin) != w->objs[cls])
 		return corrupt("bin %u: counts %u slabs, %u empty, %llu objects; "

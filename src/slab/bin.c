@@ -3,7 +3,9 @@
  * batches under one lock (a thread cache's refill and flush; the paths
  * without a cache use batches of one).
  *
- * Owns the bin's list of slabs with free objects and its counters.
+ * Owns the bin's list of slabs with free objects, the caches' lists of
+ * the class (slab_list_t, which live in the caches but are used under
+ * the bin lock only), the slabs' homes, and the bin's counters.
  * List order: slabs that still have objects in use first, the (at most one)
  * entirely free slab last, so new objects fill used slabs and an empty one
  * can be given back. Full slabs are on no list; they are found again
@@ -11,18 +13,22 @@
  * A slab is made and given back with its bin's lock held (the extent lock
  * ranks after it), so a slab is never seen half set up.
  * The transfer stack (bin.h) is filled by flushes only (objects checked
- * on their way into a cache), emptied by refills first, and drained into
- * the slabs when the pool is full: 0 <= nxfer <= xfer_cap.
+ * on their way into a cache, of slabs of another home than the flushing
+ * cache), emptied by refills first, and drained into the slabs when the
+ * pool is full: 0 <= nxfer <= xfer_cap.
  */
 #include <string.h>
 
 #include "slab/bin.h"
 
 void
-bin_init(bin_t *bin, unsigned cls, void **xfer, uint64_t tag_key)
+bin_init(bin_t *bin, unsigned cls, void **xfer, uint64_t tag_key,
+		const bin_homes_t *homes)
 {
 	vm_lock_init(&bin->lock);
-	bin->head = bin->tail = 0;
+	bin->list.head = bin->list.tail = 0;
+	bin->list.closed = 0;
+	bin->homes = homes;
 	bin->nslabs = 0;
 	bin->nempty = 0;
 	bin->nmalloc = 0;
@@ -37,47 +43,69 @@ bin_init(bin_t *bin, unsigned cls, void **xfer, uint64_t tag_key)
 }
 
 static void
-list_unlink(bin_t *bin, region_t *rg, run_t *run)
+list_unlink(slab_list_t *l, region_t *rg, run_t *run)
 {
 	uint32_t prev = run->u.list.prev, next = run->u.list.next;
 	if (prev != 0)
 		region_run(rg, prev)->u.list.next = next;
 	else
-		bin->head = next;
+		l->head = next;
 	if (next != 0)
 		region_run(rg, next)->u.list.prev = prev;
 	else
-		bin->tail = prev;
+		l->tail = prev;
 	run->u.list.prev = run->u.list.next = 0;
 	run->in_list = 0;
 }
 
 static void
-list_push_head(bin_t *bin, region_t *rg, run_t *run)
+list_push_head(slab_list_t *l, region_t *rg, run_t *run)
 {
 	uint32_t page = region_run_page(rg, run);
 	run->u.list.prev = 0;
-	run->u.list.next = bin->head;
-	if (bin->head != 0)
-		region_run(rg, bin->head)->u.list.prev = page;
+	run->u.list.next = l->head;
+	if (l->head != 0)
+		region_run(rg, l->head)->u.list.prev = page;
 	else
-		bin->tail = page;
-	bin->head = page;
+		l->tail = page;
+	l->head = page;
 	run->in_list = 1;
 }
 
 static void
-list_push_tail(bin_t *bin, region_t *rg, run_t *run)
+list_push_tail(slab_list_t *l, region_t *rg, run_t *run)
 {
 	uint32_t page = region_run_page(rg, run);
 	run->u.list.next = 0;
-	run->u.list.prev = bin->tail;
-	if (bin->tail != 0)
-		region_run(rg, bin->tail)->u.list.next = page;
+	run->u.list.prev = l->tail;
+	if (l->tail != 0)
+		region_run(rg, l->tail)->u.list.next = page;
 	else
-		bin->head = page;
-	bin->tail = page;
+		l->head = page;
+	l->tail = page;
 	run->in_list = 1;
+}
+
+/* the list of home (a cache index, 0: none) for the class, or NULL */
+static slab_list_t *
+home_list(const bin_t *bin, uint32_t home)
+{
+	return home != 0 ? bin->homes->list(bin->homes->ctx, home, bin->cls) :
+			NULL;
+}
+
+/* the list run is on, or goes on when it has free objects: its home's,
+ * or the bin's when it has none or its home has gone (then it has none
+ * from now on; a listed slab's home is always there, bin_abandon) */
+static slab_list_t *
+list_of(bin_t *bin, run_t *run)
+{
+	slab_list_t *l = home_list(bin, run->home);
+	if (l != NULL)
+		return l;
+	vm_assert_internal(run->home == 0 || !run->in_list);
+	run->home = 0;
+	return &bin->list;
 }
 
 /*
@@ -86,7 +114,7 @@ list_push_tail(bin_t *bin, region_t *rg, run_t *run)
  * but not yet set up and listed.
  */
 static bool
-add_slab(bin_t *bin, region_t *rg, extents_t *ex)
+add_slab(bin_t *bin, region_t *rg, extents_t *ex, uint32_t home)
 {
 	unsigned cls = bin->cls;
 	const sc_info_t *sc = &sc_table[cls];
@@ -102,7 +130,8 @@ add_slab(bin_t *bin, region_t *rg, extents_t *ex)
 	if (run == NULL)
 		return false;
 	slab_init(rg, run, cls, bin->tag_key);
-	list_push_tail(bin, rg, run);
+	run->home = (uint16_t)home;
+	list_push_tail(list_of(bin, run), rg, run);
 	bin->nslabs++;
 	bin->nempty++;
 	bin->nslabs_made++;
@@ -113,15 +142,16 @@ add_slab(bin_t *bin, region_t *rg, extents_t *ex)
 static void
 free_moved_locked(bin_t *bin, run_t *run, region_t *rg, extents_t *ex)
 {
+	slab_list_t *l = list_of(bin, run);
 	if (run->nfree != run->nobjs) {
-		list_push_head(bin, rg, run);	/* was full */
+		list_push_head(l, rg, run);	/* was full */
 		return;
 	}
 	/* entirely free: keep one such slab, give others back */
 	if (run->in_list)
-		list_unlink(bin, rg, run);
+		list_unlink(l, rg, run);
 	if (bin->nempty == 0) {
-		list_push_tail(bin, rg, run);
+		list_push_tail(l, rg, run);
 		bin->nempty++;
 		return;
 	}
@@ -130,31 +160,58 @@ free_moved_locked(bin_t *bin, run_t *run, region_t *rg, extents_t *ex)
 }
 
 /*
- * Objects come from the transfer stack first, then from the head slab
- * onwards, a bitmap word at a time; the slabs' share of out is then
+ * The slab a refill for home (0: none) takes from next: the head of its
+ * list (own), else the head of the bin's list, adopted when there is a
+ * home, else a new one; NULL when no slab can be made.
+ */
+static run_t *
+next_slab(bin_t *bin, region_t *rg, extents_t *ex, slab_list_t *own,
+		uint32_t home)
+{
+	if (own != NULL && own->head != 0)
+		return region_run(rg, own->head);
+	if (bin->list.head != 0) {
+		run_t *run = region_run(rg, bin->list.head);
+		if (own != NULL) {
+			list_unlink(&bin->list, rg, run);
+			run->home = (uint16_t)home;
+			list_push_head(own, rg, run);
+		}
+		return run;
+	}
+	if (!add_slab(bin, rg, ex, home))
+		return NULL;
+	return region_run(rg, own != NULL ? own->head : bin->list.head);
+}
+
+/*
+ * Objects come from the transfer stack first, then from the slabs (see
+ * next_slab), a bitmap word at a time; the slabs' share of out is then
  * reversed, so that a cache popping from its top hands them out in
  * address order.
  */
 unsigned
 bin_malloc_batch(bin_t *bin, region_t *rg, extents_t *ex,
-		void **out, unsigned n)
+		void **out, unsigned n, uint32_t home)
 {
 	vm_lock(&bin->lock);
 	unsigned got = n < bin->nxfer ? n : bin->nxfer;
 	bin->nxfer -= got;
 	memcpy(out, bin->xfer + bin->nxfer, got * sizeof(void *));
 	unsigned parked = got;
+	slab_list_t *own = home_list(bin, home);
+	if (own == NULL)
+		home = 0;
 	while (got < n) {
-		if (bin->head == 0 && !add_slab(bin, rg, ex))
+		run_t *run = next_slab(bin, rg, ex, own, home);
+		if (run == NULL)
 			break;
-		uint32_t head = bin->head;
-		run_t *run = region_run(rg, head);
 		if (run->nfree == run->nobjs)
 			bin->nempty--;
-		got += slab_take_batch(run, (uintptr_t)region_addr(rg, head),
-				out + got, n - got);
-		if (run->nfree == 0)
-			list_unlink(bin, rg, run);
+		got += slab_take_batch(run, slab_start(rg, run), out + got,
+				n - got);
+		if (run->nfree == 0)	/* full: on no list, home kept */
+			list_unlink(own != NULL ? own : &bin->list, rg, run);
 	}
 	bin->nmalloc += got - parked;
 	vm_unlock(&bin->lock);
@@ -164,6 +221,23 @@ bin_malloc_batch(bin_t *bin, region_t *rg, extents_t *ex,
 		out[j - 1] = t;
 	}
 	return got;
+}
+
+void
+bin_abandon(bin_t *bin, region_t *rg, slab_list_t *own, bool closing)
+{
+	vm_lock(&bin->lock);
+	while (own->head != 0) {
+		run_t *run = region_run(rg, own->head);
+		list_unlink(own, rg, run);
+		run->home = 0;
+		if (run->nfree == run->nobjs)
+			list_push_tail(&bin->list, rg, run);
+		else
+			list_push_head(&bin->list, rg, run);
+	}
+	own->closed = closing;
+	vm_unlock(&bin->lock);
 }
 
 /* the slab of class cls holding byte off of the region, or NULL */
@@ -181,13 +255,17 @@ slab_at(const region_t *rg, uint64_t off, unsigned cls)
 /*
  * Objects freed together often share a slab: the slab of the previous
  * object is kept (its byte range in first, bytes) and looked up again only
- * for an object outside it, or after the bin moved it.
+ * for an object outside it, or after the bin moved it. With park_home (a
+ * flush by that cache; 0: none), an object of a slab of another home goes
+ * onto the transfer stack while it has room, for the next refill of any
+ * cache (the home's, in a program whose threads pass objects on); the
+ * cache's own go back to their slabs, for its own refills.
  */
 static unsigned
 free_batch_locked(bin_t *bin, region_t *rg, extents_t *ex,
-		void *const *objs, unsigned n)
+		void *const *objs, unsigned n, uint32_t park_home)
 {
-	unsigned refused = 0;
+	unsigned refused = 0, parked = 0;
 	run_t *run = NULL;
 	uint64_t first = 0, bytes = 0;
 	for (unsigned i = 0; i < n; i++) {
@@ -199,8 +277,15 @@ free_batch_locked(bin_t *bin, region_t *rg, extents_t *ex,
 				bytes = 0;
 				continue;
 			}
-			first = (uint64_t)run->page << VM_PAGE_SHIFT;
+			first = (uint64_t)region_run_page(rg, run) <<
+					VM_PAGE_SHIFT;
 			bytes = (uint64_t)run->npages << VM_PAGE_SHIFT;
+		}
+		if (park_home != 0 && run->home != park_home &&
+				bin->nxfer < bin->xfer_cap) {
+			bin->xfer[bin->nxfer++] = objs[i];
+			parked++;
+			continue;
 		}
 		unsigned idx;
 		if (vm_unlikely(!slab_index_in(run, off - first, &idx) ||
@@ -213,7 +298,7 @@ free_batch_locked(bin_t *bin, region_t *rg, extents_t *ex,
 			bytes = 0;	/* it may be gone */
 		}
 	}
-	bin->nfree += n - refused;
+	bin->nfree += n - refused - parked;
 	return refused;
 }
 
@@ -222,7 +307,7 @@ bin_free_batch(bin_t *bin, region_t *rg, extents_t *ex,
 		void *const *objs, unsigned n)
 {
 	vm_lock(&bin->lock);
-	unsigned refused = free_batch_locked(bin, rg, ex, objs, n);
+	unsigned refused = free_batch_locked(bin, rg, ex, objs, n, 0);
 	vm_unlock(&bin->lock);
 	return refused;
 }
@@ -239,7 +324,7 @@ bin_free(bin_t *bin, run_t *run, void *ptr, region_t *rg, extents_t *ex)
 			slab_index(rg, run, ptr, &idx) && !slab_obj_is_free(run, idx);
 	if (live) {
 		slab_tag_set(bin->tag_key, ptr);
-		free_batch_locked(bin, rg, ex, &ptr, 1);
+		free_batch_locked(bin, rg, ex, &ptr, 1, 0);
 	}
 	vm_unlock(&bin->lock);
 	return live;
@@ -247,15 +332,10 @@ bin_free(bin_t *bin, run_t *run, void *ptr, region_t *rg, extents_t *ex)
 
 unsigned
 bin_flush_batch(bin_t *bin, region_t *rg, extents_t *ex,
-		void *const *objs, unsigned n)
+		void *const *objs, unsigned n, uint32_t home)
 {
 	vm_lock(&bin->lock);
-	unsigned room = bin->xfer_cap - bin->nxfer;
-	unsigned parked = n < room ? n : room;
-	memcpy(bin->xfer + bin->nxfer, objs, parked * sizeof(void *));
-	bin->nxfer += parked;
-	unsigned refused = free_batch_locked(bin, rg, ex, objs + parked,
-			n - parked);
+	unsigned refused = free_batch_locked(bin, rg, ex, objs, n, home);
 	vm_unlock(&bin->lock);
 	return refused;
 }
@@ -266,7 +346,7 @@ bin_xfer_drain(bin_t *bin, region_t *rg, extents_t *ex)
 	vm_lock(&bin->lock);
 	unsigned n = bin->nxfer;
 	bin->nxfer = 0;
-	free_batch_locked(bin, rg, ex, bin->xfer, n);
+	free_batch_locked(bin, rg, ex, bin->xfer, n, 0);
 	vm_unlock(&bin->lock);
 	return n;
 }
@@ -300,12 +380,13 @@ bin_release_empty(bin_t *bin, region_t *rg, extents_t *ex)
 	size_t pages = 0;
 	for (;;) {
 		vm_lock(&bin->lock);
-		run_t *run = bin->tail != 0 ? region_run(rg, bin->tail) : NULL;
+		run_t *run = bin->list.tail != 0 ?
+				region_run(rg, bin->list.tail) : NULL;
 		if (run == NULL || run->nfree != run->nobjs) {
 			vm_unlock(&bin->lock);
 			return pages;
 		}
-		list_unlink(bin, rg, run);
+		list_unlink(&bin->list, rg, run);
 		bin->nslabs--;
 		bin->nempty--;
 		pages += run->npages;

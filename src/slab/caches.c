@@ -209,23 +209,33 @@ caches_drain(slabs_t *s)
 	for (uint32_t i = 1; i <= s->tc_top; i++) {
 		tcache_t *tc = cache_at(s, i);
 		if (tc != NULL)
-			n += tcache_flush_all(tc, s->bins, s->rg, s->ex);
+			n += tcache_flush_all(tc, s->bins, s->rg, s->ex,
+					false);
 	}
 	caches_thaw(s);
 	return n;
 }
 
-/* empties and frees the cache of thread idx; caller holds tc_lock */
+/*
+ * Empties and frees the cache of thread idx; caller holds tc_lock. Its
+ * slab lists are closed first; a bin that looked the cache up before it
+ * left tcaches[] did so under its lock, so taking every bin lock once
+ * more before the memory goes waits for any such reader (slabs.c).
+ */
 static void
 drop_cache_locked(slabs_t *s, uint32_t idx)
 {
 	tcache_t *tc = cache_at(s, idx);
 	if (tc == NULL)
 		return;
-	tcache_flush_all(tc, s->bins, s->rg, s->ex);
+	tcache_flush_all(tc, s->bins, s->rg, s->ex, true);
 	atomic_store_explicit(&s->tcaches[idx], &tc_none,
-			memory_order_relaxed);
+			memory_order_release);
 	s->ncaches--;
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		vm_lock(&s->bins[c].lock);
+		vm_unlock(&s->bins[c].lock);
+	}
 	extents_free(s->ex, s->rg, cache_run(s, tc));
 }
 

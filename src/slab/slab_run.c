@@ -17,7 +17,7 @@ slab_init(const region_t *rg, run_t *run, unsigned cls, uint64_t key)
 	run->cls = (uint8_t)cls;
 	run->nobjs = (uint16_t)nobjs;
 	run->divc = sc->divc;
-	run->page = region_run_page(rg, run);
+	run->home = 0;
 	run->nfree = (uint16_t)nobjs;
 	run->in_list = 0;
 	run->u.list.prev = 0;
@@ -31,7 +31,7 @@ slab_init(const region_t *rg, run_t *run, unsigned cls, uint64_t key)
 		else
 			slab_bitmap_store(run, w, 0);
 	}
-	char *obj = region_addr(rg, run->page);
+	char *obj = region_addr(rg, region_run_page(rg, run));
 	for (unsigned i = 0; i < nobjs; i++, obj += sc->size)
 		slab_tag_set(key, obj);
 }

@@ -105,7 +105,7 @@ slab_put(run_t *run, unsigned idx)
 static inline uintptr_t
 slab_start(const region_t *rg, const run_t *run)
 {
-	return (uintptr_t)region_addr(rg, run->page);
+	return (uintptr_t)region_addr(rg, region_run_page(rg, run));
 }
 
 /* the index of the object at byte off of a slab's pages (the page map

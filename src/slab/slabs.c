@@ -9,6 +9,22 @@
 
 #include "slab/caches.h"
 
+/* bin_homes_t's list: the slab list of class cls of the cache of index
+ * home, NULL if there is none or it is closed. Called under that class's
+ * bin lock, which a cache going away takes after it stopped being in
+ * tcaches[] and before its memory is freed (caches.c), so the cache read
+ * here stays until the lock is let go */
+static slab_list_t *
+home_list(void *ctx, uint32_t home, unsigned cls)
+{
+	slabs_t *s = ctx;
+	tcache_t *tc = tc_real(atomic_load_explicit(&s->tcaches[home],
+			memory_order_acquire));
+	if (tc == NULL || tc->lists[cls].closed)
+		return NULL;
+	return &tc->lists[cls];
+}
+
 void
 slabs_init(slabs_t *s, region_t *rg, extents_t *ex, uint64_t key,
 		void *(*xfer)[BIN_XFER_MAX])
@@ -24,8 +40,10 @@ slabs_init(slabs_t *s, region_t *rg, extents_t *ex, uint64_t key,
 	vm_lock_init(&s->tc_lock);
 	s->tc_top = 0;
 	s->ncaches = 0;
+	s->homes.list = home_list;
+	s->homes.ctx = s;
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
-		bin_init(&s->bins[c], c, xfer[c], s->tag_key);
+		bin_init(&s->bins[c], c, xfer[c], s->tag_key, &s->homes);
 	/* no thread has a cache yet (one copy: cheaper than a loop of
 	 * stores under the sanitizers, which see it as one write) */
 	memcpy(s->tcaches, tc_none_slots, sizeof(s->tcaches));

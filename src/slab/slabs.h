@@ -2,7 +2,7 @@
  * slabs.h -- the slab layer's part of one pool: a bin per size class, the
  * threads' caches, and the keys that mark free objects.
  *
- *   slabs_t:  rg, ex | keys, budget | tc_lock, tc_top, ncaches
+ *   slabs_t:  rg, ex | keys, budget | tc_lock, tc_top, ncaches | homes
  *             | bins[SC_NCLASSES] | tcaches[TC_MAX_THREADS + 1]
  *   tcaches[i]: the cache of the thread of index i (caches.h), or tc_none
  *
@@ -33,6 +33,7 @@ typedef struct slabs_s {
 	vm_lock_t tc_lock;	/* taking caches from their owners */
 	uint32_t tc_top;	/* highest index that had a cache */
 	uint32_t ncaches;	/* caches now */
+	bin_homes_t homes;	/* how the bins find a cache's lists */
 	bin_t bins[SC_NCLASSES];
 	_Atomic(tcache_t *) tcaches[TC_MAX_THREADS + 1];	/* by thread */
 } slabs_t;

@@ -44,8 +44,10 @@ tcache_init(tcache_t *tc, uint32_t index, uint64_t large_budget,
 	tc->index = index;
 	tc->pad = 0;
 	void **slot = tc->slots;
-	for (unsigned c = 0; c < SC_NCLASSES; c++)
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
 		slot = vm_stack_init(&tc->bins[c], slot, tcache_cap(c));
+		tc->lists[c] = (slab_list_t){ 0, 0, 0 };
+	}
 	lcache_init(&tc->large, slot, large_budget, large_key);
 }
 
@@ -67,7 +69,7 @@ tcache_refill(tcache_t *tc, unsigned cls, bin_t *bin, region_t *rg,
 	if (b->top == b->objs) {
 		unsigned want = b->cap / 2 > 0 ? b->cap / 2 : 1;
 		vm_stack_set_count(b, bin_malloc_batch(bin, rg, ex, b->objs,
-				want));
+				want, tc->index));
 		if (b->top == b->objs)
 			return NULL;
 	}
@@ -84,8 +86,8 @@ flush(tcache_t *tc, unsigned cls, unsigned keep, bin_t *bin, region_t *rg,
 	if (count <= keep)
 		return 0;
 	unsigned n = count - keep;
-	unsigned refused = park ? bin_flush_batch(bin, rg, ex, b->objs, n) :
-			bin_free_batch(bin, rg, ex, b->objs, n);
+	unsigned refused = park ? bin_flush_batch(bin, rg, ex, b->objs, n,
+			tc->index) : bin_free_batch(bin, rg, ex, b->objs, n);
 	memmove(b->objs, b->objs + n, keep * sizeof(void *));
 	vm_stack_set_count(b, keep);
 	return refused;
@@ -99,12 +101,15 @@ tcache_flush(tcache_t *tc, unsigned cls, unsigned keep, bin_t *bin,
 }
 
 size_t
-tcache_flush_all(tcache_t *tc, bin_t *bins, region_t *rg, extents_t *ex)
+tcache_flush_all(tcache_t *tc, bin_t *bins, region_t *rg, extents_t *ex,
+		bool closing)
 {
 	size_t n = 0;
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
 		n += vm_stack_count(&tc->bins[c]);
 		flush(tc, c, 0, &bins[c], rg, ex, false);
+		if (closing || tc->lists[c].head != 0)
+			bin_abandon(&bins[c], rg, &tc->lists[c], closing);
 	}
 	n += lcache_flush(&tc->large, ex, rg);
 	return n;

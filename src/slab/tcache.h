@@ -8,10 +8,12 @@
  * an empty stack is refilled and a full one half flushed, in batches under
  * one bin lock (bin_malloc_batch / bin_free_batch). A free from any thread
  * goes to that thread's own cache, so frees of another thread's objects
- * never touch the allocating thread's cache or locks.
+ * never touch the allocating thread's cache or locks. Refills take from
+ * the cache's own slabs first (lists[], the slabs whose home the cache
+ * is; bin.h), so two threads' objects share no slab.
  *
  *   tcache_t: in_op | steal_req | index | bins[SC_NCLASSES] | large
- *             | slots ...
+ *             | lists[SC_NCLASSES] | slots ...
  *   bins[c]: a stack (base/stack.h) in the slots; large: the buckets of
  *   large runs (lcache_t), in the slots after the bins'
  *
@@ -63,6 +65,8 @@ typedef struct tcache_s {
 	uint32_t pad;
 	vm_stack_t bins[SC_NCLASSES];	/* small objects, by class */
 	lcache_t large;		/* large runs, by length */
+	slab_list_t lists[SC_NCLASSES];	/* its slabs with free objects, by
+				 * class (bin.c's, under the bin lock) */
 	void *slots[];
 } tcache_t;
 
@@ -135,10 +139,11 @@ void *tcache_refill(tcache_t *tc, unsigned cls, bin_t *bin, region_t *rg,
  * frees */
 unsigned tcache_flush(tcache_t *tc, unsigned cls, unsigned keep, bin_t *bin,
 		region_t *rg, extents_t *ex);
-/* gives back everything, into the slabs and the extent manager; returns
- * the objects and runs given back */
+/* gives back everything, into the slabs and the extent manager, and its
+ * slabs to the bins' lists (for good when closing: the cache is going
+ * away); returns the objects and runs given back */
 size_t tcache_flush_all(tcache_t *tc, bin_t *bins, region_t *rg,
-		extents_t *ex);
+		extents_t *ex, bool closing);
 /* true if the stack of class cls holds the small object addr */
 bool tcache_holds(const tcache_t *tc, unsigned cls, const void *addr);
 

@@ -116,6 +116,20 @@ START_TEST(test_slab_take_batch)
 }
 END_TEST
 
+/* the slab lists of the bin tests' caches: homes 1..3 (closed: gone) */
+static slab_list_t test_lists[4];
+
+static slab_list_t *
+test_home_list(void *ctx, uint32_t home, unsigned cls)
+{
+	(void)ctx, (void)cls;
+	if (home == 0 || home > 3 || test_lists[home].closed)
+		return NULL;
+	return &test_lists[home];
+}
+
+static const bin_homes_t test_homes = { test_home_list, NULL };
+
 /* a bare region of pages pages and an empty bin of the class of size
  * bytes in it (xfer: room for its transfer stack); returns the class */
 static unsigned
@@ -123,8 +137,9 @@ bin_setup(struct bare *b, uint32_t pages, bin_t *bin, void **xfer,
 		size_t size)
 {
 	bare_init(b, pages);
+	memset(test_lists, 0, sizeof(test_lists));
 	unsigned c = sc_class(size);
-	bin_init(bin, c, xfer, 0x5a5a);
+	bin_init(bin, c, xfer, 0x5a5a, &test_homes);
 	return c;
 }
 
@@ -142,7 +157,7 @@ START_TEST(test_bin_batches)
 	unsigned n = sc_table[c].nobjs;
 	void *objs[3 * SLAB_MAX_OBJS];
 	ck_assert_uint_eq(bin_malloc_batch(&bin, &b.rg, &b.ex, objs,
-			3 * n), 3 * n);
+			3 * n, 0), 3 * n);
 	ck_assert_uint_eq(bin.nslabs, 3);
 	for (unsigned i = 0; i + 1 < n; i++)	/* within the first slab */
 		ck_assert_uint_gt((uintptr_t)objs[i], (uintptr_t)objs[i + 1]);
@@ -179,7 +194,7 @@ START_TEST(test_bin_keeps_one_empty_slab)
 		ck_assert_ptr_nonnull(objs[i]);
 	}
 	ck_assert_uint_eq(bin.nslabs, 3);
-	ck_assert_uint_eq(bin.head, 0);		/* all full: none listed */
+	ck_assert_uint_eq(bin.list.head, 0);	/* all full: none listed */
 	ck_assert_uint_eq(bin_curobjs(&bin), 3 * n);
 	for (unsigned i = 0; i < 3 * n; i++) {
 		run_t *run = region_lookup(&b.rg, region_page(&b.rg, objs[i]));

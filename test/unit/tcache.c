@@ -247,8 +247,9 @@ START_TEST(test_check_verifies_caches)
 END_TEST
 
 /*
- * A flush parks objects on the bin's transfer stack; another thread's
- * refill takes them from there, without their slab bits changing; a
+ * A flush parks objects of another thread's slabs on the bin's transfer
+ * stack; another thread's refill takes them from there, without their
+ * slab bits changing; a
  * double free of a parked object is refused; vmem_check and the
  * statistics count parked objects as cached, and a mark vmem_check
  * would find twice (an object parked and cached at once) is an error.
@@ -275,6 +276,10 @@ START_TEST(test_transfer_stack)
 	bin_t *bin = &vmp->slabs.bins[c];
 	struct xfer_arg x = { .vmp = vmp, .n = 4 * tcache_cap(c) };
 	ck_assert_uint_le(x.n, VM_ARRAY_LEN(x.objs));
+	/* this thread has its cache (and index) first: else it would get
+	 * the other's index after it exited, and with it the home of the
+	 * other's slabs, whose objects would then be its own */
+	vmem_free(vmp, vmem_malloc(vmp, 8));
 	pthread_t t;
 	ck_assert_int_eq(pthread_create(&t, NULL, allocate_n, &x), 0);
 	ck_assert_int_eq(pthread_join(t, NULL), 0);
@@ -303,12 +308,12 @@ START_TEST(test_transfer_stack)
 	unsigned want = bin->nxfer < 8 ? bin->nxfer : 8;
 	void *out[8];
 	ck_assert_uint_eq(bin_malloc_batch(bin, &vmp->region,
-			&vmp->extents, out, want), want);
+			&vmp->extents, out, want, 0), want);
 	ck_assert_uint_eq(bin->nmalloc, nmalloc);	/* no slab touched */
 	ck_assert_uint_eq(bin->nxfer, before - want);
 	/* out of the stack, not yet in any cache: put them back */
 	ck_assert_uint_eq(bin_flush_batch(bin, &vmp->region,
-			&vmp->extents, out, want), 0);
+			&vmp->extents, out, want, vm_tindex), 0);
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	/* a parked object also in a cache: vmem_check finds it twice */
 	void *one = vmem_malloc(vmp, 48);	/* room in this cache */
@@ -327,6 +332,94 @@ END_TEST
 
 /* the memory of a thread cache is no object: freeing it is refused,
  * though the run is a large one of a cached length */
+/*
+ * Slab homes: two threads that each allocate and free their own objects
+ * get them from slabs of their own, so no cache line holds objects of
+ * both; a thread's flush gives its own objects back to its slabs (not to
+ * the transfer stack), and once it has exited its slabs have no home and
+ * another thread's refills take from them.
+ */
+struct homes_arg {
+	VMEM *vmp;
+	void *objs[512];
+	unsigned n;
+	uint32_t index;		/* the thread's cache index */
+	pthread_barrier_t *both;
+};
+
+static void *
+allocate_own(void *arg)
+{
+	struct homes_arg *h = arg;
+	h->index = 0;
+	for (unsigned i = 0; i < h->n; i++) {
+		ck_assert_ptr_nonnull(h->objs[i] = vmem_malloc(h->vmp, 24));
+		memset(h->objs[i], 0x3d, 24);
+	}
+	h->index = vm_tindex;
+	pthread_barrier_wait(h->both);	/* both allocated */
+	pthread_barrier_wait(h->both);	/* and checked */
+	/* freeing all overflows the cache: its own go back to its slabs */
+	for (unsigned i = 0; i < h->n; i++)
+		vmem_free(h->vmp, h->objs[i]);
+	pthread_barrier_wait(h->both);	/* both freed: checked meanwhile */
+	pthread_barrier_wait(h->both);
+	return NULL;
+}
+
+START_TEST(test_slab_homes)
+{
+	VMEM *vmp = region_pool(64 * TU_MIB);
+	unsigned c = sc_class(24);
+	bin_t *bin = &vmp->slabs.bins[c];
+	pthread_barrier_t both;
+	ck_assert_int_eq(pthread_barrier_init(&both, NULL, 3), 0);
+	static struct homes_arg h[2];
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++) {
+		h[i] = (struct homes_arg){ .vmp = vmp, .n = 512, .both = &both };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, allocate_own, &h[i]),
+				0);
+	}
+	pthread_barrier_wait(&both);
+	/* no 64-byte line holds objects of both threads: every object's
+	 * slab has its thread's home */
+	for (int i = 0; i < 2; i++) {
+		ck_assert_uint_ne(h[i].index, 0);
+		for (unsigned k = 0; k < h[i].n; k++) {
+			run_t *run = region_lookup(&vmp->region,
+					region_page(&vmp->region, h[i].objs[k]));
+			ck_assert_uint_eq(run->home, h[i].index);
+		}
+	}
+	pthread_barrier_wait(&both);
+	pthread_barrier_wait(&both);
+	/* their own objects went back to their slabs, none parked */
+	ck_assert_uint_eq(bin->nxfer, 0);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	pthread_barrier_wait(&both);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+	/* gone: their slabs have no home, and this thread's refills take
+	 * from them before making a slab */
+	uint32_t nslabs = bin->nslabs;
+	ck_assert_uint_gt(nslabs, 0);
+	for (uint32_t p = bin->list.head; p != 0;
+			p = region_run(&vmp->region, p)->u.list.next)
+		ck_assert_uint_eq(region_run(&vmp->region, p)->home, 0);
+	void *mine = vmem_malloc(vmp, 24);
+	ck_assert_ptr_nonnull(mine);
+	ck_assert_uint_eq(bin->nslabs, nslabs);
+	run_t *run = region_lookup(&vmp->region, region_page(&vmp->region,
+			mine));
+	ck_assert_uint_eq(run->home, vm_tindex);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	vmem_free(vmp, mine);
+	pthread_barrier_destroy(&both);
+	vmem_delete(vmp);
+}
+END_TEST
+
 START_TEST(test_free_of_a_cache_refused)
 {
 	VMEM *vmp = region_pool(64 * TU_MIB);
@@ -583,6 +676,7 @@ main(void)
 	tcase_add_test(tc, test_fork_while_four_threads_allocate);
 	tcase_add_test(tc, test_free_of_a_cache_refused);
 	tcase_add_test(tc, test_transfer_stack);
+	tcase_add_test(tc, test_slab_homes);
 	tcase_add_test(tc, test_fork_leaves_shared_pool_to_parent);
 	return tu_run(s);
 }
