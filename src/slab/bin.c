@@ -118,11 +118,18 @@ add_slab(bin_t *bin, region_t *rg, extents_t *ex, uint32_t home)
 {
 	unsigned cls = bin->cls;
 	const sc_info_t *sc = &sc_table[cls];
+	uint32_t least = (uint32_t)VM_PAGES(sc->size);
+	/* the first slabs of a class are short (an eighth, a quarter, a
+	 * half): a program that makes a few objects of many classes touches
+	 * a few pages per class, not up to 23 (a new slab's objects are all
+	 * written, tag.h) */
 	uint32_t npages = sc->npages;
+	if (bin->nslabs_made < SLAB_RAMP)
+		npages >>= SLAB_RAMP - bin->nslabs_made;
+	npages = npages > least ? npages : least;
 	run_t *run = extents_alloc_slab(ex, rg, npages, cls);
 	/* a nearly full pool: a shorter slab, down to one object, so that
 	 * holes shorter than the class's slab still hold objects */
-	uint32_t least = (uint32_t)VM_PAGES(sc->size);
 	while (run == NULL && npages > least) {
 		npages = npages / 2 > least ? npages / 2 : least;
 		run = extents_alloc_slab(ex, rg, npages, cls);

@@ -34,6 +34,10 @@
 #include "base/base.h"
 #include "slab/slab_run.h"
 
+/* a class's first slabs are shorter: an eighth, a quarter, a half of
+ * its slab's pages (at least one object's); then they have them all */
+#define SLAB_RAMP	3
+
 /* the transfer stack: at most this many objects, and about 64 KiB */
 #define BIN_XFER_MAX	64
 #define BIN_XFER_BYTES	65536

@@ -47,6 +47,7 @@ tcache_init(tcache_t *tc, uint32_t index, uint64_t large_budget,
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
 		slot = vm_stack_init(&tc->bins[c], slot, tcache_cap(c));
 		tc->lists[c] = (slab_list_t){ 0, 0, 0 };
+		tc->nrefills[c] = 0;
 	}
 	lcache_init(&tc->large, slot, large_budget, large_key);
 }
@@ -67,7 +68,11 @@ tcache_refill(tcache_t *tc, unsigned cls, bin_t *bin, region_t *rg,
 {
 	vm_stack_t *b = &tc->bins[cls];
 	if (b->top == b->objs) {
-		unsigned want = b->cap / 2 > 0 ? b->cap / 2 : 1;
+		/* a program that makes a few objects of a class gets a few */
+		unsigned want = b->cap / 2;
+		if (tc->nrefills[cls] < TC_REFILL_RAMP)
+			want >>= TC_REFILL_RAMP - tc->nrefills[cls]++;
+		want = want > 0 ? want : 1;
 		vm_stack_set_count(b, bin_malloc_batch(bin, rg, ex, b->objs,
 				want, tc->index));
 		if (b->top == b->objs)

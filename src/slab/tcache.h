@@ -13,7 +13,7 @@
  * is; bin.h), so two threads' objects share no slab.
  *
  *   tcache_t: in_op | steal_req | index | bins[SC_NCLASSES] | large
- *             | lists[SC_NCLASSES] | slots ...
+ *             | lists[SC_NCLASSES] | nrefills[SC_NCLASSES] | slots ...
  *   bins[c]: a stack (base/stack.h) in the slots; large: the buckets of
  *   large runs (lcache_t), in the slots after the bins'
  *
@@ -55,6 +55,10 @@
 #define TC_SEQ_CST 0
 #endif
 
+/* a cache's first refills of a class take less: an eighth, a quarter,
+ * a half of a full refill (half the stack) */
+#define TC_REFILL_RAMP	3
+
 /* thread indices are 1..TC_MAX_THREADS; 0 means "no cache" */
 #define TC_MAX_THREADS	1024
 
@@ -67,6 +71,8 @@ typedef struct tcache_s {
 	lcache_t large;		/* large runs, by length */
 	slab_list_t lists[SC_NCLASSES];	/* its slabs with free objects, by
 				 * class (bin.c's, under the bin lock) */
+	uint8_t nrefills[SC_NCLASSES];	/* refills so far, up to
+				 * TC_REFILL_RAMP (tcache_refill) */
 	void *slots[];
 } tcache_t;
 

@@ -140,6 +140,7 @@ bin_setup(struct bare *b, uint32_t pages, bin_t *bin, void **xfer,
 	memset(test_lists, 0, sizeof(test_lists));
 	unsigned c = sc_class(size);
 	bin_init(bin, c, xfer, 0x5a5a, &test_homes);
+	bin->nslabs_made = SLAB_RAMP;	/* full slabs (test_bin_ramp) */
 	return c;
 }
 
@@ -177,6 +178,33 @@ START_TEST(test_bin_batches)
 	ck_assert_uint_eq(bin_free_batch(&bin, &b.rg, &b.ex, bad, 2), 2);
 	ck_assert_uint_eq(bin_curobjs(&bin), 1);
 	bare_walk(&b, NULL);	/* its checks: the runs still tile the pool */
+	bare_fini(&b);
+}
+END_TEST
+
+/* a class's first slabs are short, then full: 1/8, 1/4, 1/2, 1 */
+START_TEST(test_bin_ramp)
+{
+	struct bare b;
+	bin_t bin;
+	void *xfer[BIN_XFER_MAX];
+	unsigned c = bin_setup(&b, 2048, &bin, xfer, 4096);
+	bin.nslabs_made = 0;
+	uint32_t full = sc_table[c].npages;
+	ck_assert_uint_ge(full, 8);
+	for (unsigned k = 0; k <= SLAB_RAMP; k++) {
+		uint32_t want = k < SLAB_RAMP ? full >> (SLAB_RAMP - k) : full;
+		void *objs[SLAB_MAX_OBJS];
+		unsigned n = want * VM_PAGE / 4096;
+		ck_assert_uint_eq(bin_malloc_batch(&bin, &b.rg, &b.ex, objs, n,
+				0), n);
+		run_t *run = region_lookup(&b.rg, region_page(&b.rg, objs[0]));
+		ck_assert_uint_eq(run->npages, want);
+		ck_assert_uint_eq(run->nobjs, n);
+		ck_assert_uint_eq(run->nfree, 0);	/* just that slab */
+	}
+	ck_assert_uint_eq(bin.nslabs, SLAB_RAMP + 1);
+	ck_assert_uint_eq(bare_walk(&b, NULL), 1);
 	bare_fini(&b);
 }
 END_TEST
@@ -247,6 +275,7 @@ main(void)
 	tcase_add_test(tc, test_slab_take_batch);
 	tcase_add_test(tc, test_bin_batches);
 	tcase_add_test(tc, test_bin_keeps_one_empty_slab);
+	tcase_add_test(tc, test_bin_ramp);
 	tcase_add_test(tc, test_bin_fills_used_slabs_first);
 	return tu_run(s);
 }

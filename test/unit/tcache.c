@@ -420,6 +420,33 @@ START_TEST(test_slab_homes)
 }
 END_TEST
 
+/* a cache's first refills of a class take an eighth, a quarter, a half
+ * of a full refill (half the stack), then a full one */
+START_TEST(test_refill_ramp)
+{
+	VMEM *vmp = region_pool(64 * TU_MIB);
+	unsigned c = sc_class(256);
+	void *first = vmem_malloc(vmp, 256);
+	ck_assert_ptr_nonnull(first);
+	tcache_t *tc = tc_real(atomic_load(&vmp->slabs.tcaches[vm_tindex]));
+	ck_assert_ptr_nonnull(tc);
+	vm_stack_t *b = &tc->bins[c];
+	unsigned full = b->cap / 2;
+	for (unsigned k = 0; k <= TC_REFILL_RAMP; k++) {
+		unsigned want = k < TC_REFILL_RAMP ?
+				full >> (TC_REFILL_RAMP - k) : full;
+		if (k > 0) {	/* empty the stack: the next malloc refills */
+			while (vm_stack_count(b) > 0)
+				ck_assert_ptr_nonnull(vmem_malloc(vmp, 256));
+			ck_assert_ptr_nonnull(vmem_malloc(vmp, 256));
+		}
+		ck_assert_uint_eq(vm_stack_count(b), want - 1);
+	}
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	vmem_delete(vmp);
+}
+END_TEST
+
 START_TEST(test_free_of_a_cache_refused)
 {
 	VMEM *vmp = region_pool(64 * TU_MIB);
@@ -677,6 +704,7 @@ main(void)
 	tcase_add_test(tc, test_free_of_a_cache_refused);
 	tcase_add_test(tc, test_transfer_stack);
 	tcase_add_test(tc, test_slab_homes);
+	tcase_add_test(tc, test_refill_ramp);
 	tcase_add_test(tc, test_fork_leaves_shared_pool_to_parent);
 	return tu_run(s);
 }
