@@ -51,6 +51,31 @@ kept_bytes(const VMEM *vmp)
 	return vmp->extents.kept_chunks * REGION_CHUNK_PAGES * VM_PAGE;
 }
 
+/*
+ * Objects of size bytes until vmp is full or there are max (all written
+ * when touch: the file must then hold their blocks), checked, freed,
+ * checked again; returns how many there were.
+ */
+static size_t
+fill_and_empty(VMEM *vmp, size_t size, size_t max, bool touch)
+{
+	static void *objs[256];
+	size_t n = 0;
+	ck_assert_uint_le(max, 256);
+	while (n < max && (objs[n] = vmem_malloc(vmp, size)) != NULL)
+		if (touch)
+			memset(objs[n++], 0x7e, size);
+		else
+			n++;
+	if (touch)
+		ck_assert_uint_ge(file_bytes(vmp), n * size);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	for (size_t i = n; i > 0; i--)
+		vmem_free(vmp, objs[i - 1]);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	return n;
+}
+
 START_TEST(test_eager_reserves_all)
 {
 	VMEM *vmp = vmem_create(dir, 64 * TU_MIB);
@@ -110,16 +135,8 @@ START_TEST(test_lazy_reserves_as_used)
 		vmem_free(vmp, p[i]);
 
 	/* the whole pool is usable: 1 MiB objects until it is full */
-	static void *objs[256];
-	size_t n = 0;
-	while (n < 256 && (objs[n] = vmem_malloc(vmp, TU_MIB)) != NULL)
-		memset(objs[n++], 0x7e, TU_MIB);
+	size_t n = fill_and_empty(vmp, TU_MIB, 256, true);
 	ck_assert_uint_ge(n * TU_MIB, size / 10 * 9);
-	ck_assert_uint_ge(file_bytes(vmp), n * TU_MIB);
-	ck_assert_int_eq(vmem_check(vmp), 1);
-	while (n > 0)
-		vmem_free(vmp, objs[--n]);
-	ck_assert_int_eq(vmem_check(vmp), 1);
 	vmem_delete(vmp);
 }
 END_TEST
@@ -182,15 +199,7 @@ START_TEST(test_lazy_metadata_as_used)
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	/* an object at the very end of the pool: the last chunk's metadata
 	 * was reserved at creation */
-	void *objs[40];
-	size_t n = 0;
-	while (n < 40 && (objs[n] = vmem_malloc(vmp, 100 * TU_MIB)) != NULL)
-		n++;
-	ck_assert_uint_eq(n, 40);
-	ck_assert_int_eq(vmem_check(vmp), 1);
-	while (n > 0)
-		vmem_free(vmp, objs[--n]);
-	ck_assert_int_eq(vmem_check(vmp), 1);
+	ck_assert_uint_eq(fill_and_empty(vmp, 100 * TU_MIB, 40, false), 40);
 	vmem_delete(vmp);
 }
 END_TEST
