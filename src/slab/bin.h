@@ -19,8 +19,9 @@
  * The transfer stack holds objects a thread cache gave back that are not
  * of its own slabs, handed to the next refill as they are, without a trip
  * through their slabs' bitmaps (a thread that frees what another
- * allocated feeds the other's refills this way). They count as in use in their slabs, as cached
- * objects do, and carry the tag of free objects (tag.h).
+ * allocated feeds the other's refills this way). They count as in use in
+ * their slabs, as cached objects do, and carry the tag of free objects
+ * (tag.h).
  *
  * Thread safety: each bin has its own lock (rank 3, base/lock.h); bin_*
  * functions take it, and hold it while they take a slab from, or give
