@@ -39,6 +39,9 @@
  * its slab's pages (at least one object's); then they have them all */
 #define SLAB_RAMP	3
 
+/* the most objects one flush gives back (a stack's capacity, tcache.c) */
+#define BIN_FLUSH_MAX	64
+
 /* the transfer stack: at most this many objects, and about 64 KiB */
 #define BIN_XFER_MAX	64
 #define BIN_XFER_BYTES	65536

@@ -17,7 +17,7 @@ slab_init(const region_t *rg, run_t *run, unsigned cls, uint64_t key)
 	run->cls = (uint8_t)cls;
 	run->nobjs = (uint16_t)nobjs;
 	run->divc = sc->divc;
-	run->home = 0;
+	slab_set_home(run, 0);
 	run->nfree = (uint16_t)nobjs;
 	run->in_list = 0;
 	run->u.list.prev = 0;

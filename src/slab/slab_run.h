@@ -101,6 +101,20 @@ slab_put(run_t *run, unsigned idx)
 	return true;
 }
 
+/* the home of a slab (bin.h): written under its bin lock, read also
+ * without it (a flush sorting its objects), hence atomic accesses */
+static inline uint32_t
+slab_home(const run_t *run)
+{
+	return __atomic_load_n(&run->home, __ATOMIC_RELAXED);
+}
+
+static inline void
+slab_set_home(run_t *run, uint32_t home)
+{
+	__atomic_store_n(&run->home, (uint16_t)home, __ATOMIC_RELAXED);
+}
+
 /* the first byte of the slab */
 static inline uintptr_t
 slab_start(const region_t *rg, const run_t *run)

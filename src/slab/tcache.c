@@ -23,7 +23,7 @@ unsigned
 tcache_cap(unsigned cls)
 {
 	unsigned n = 32768 / sc_table[cls].size;
-	return n < 4 ? 4 : n > 64 ? 64 : n;
+	return n < 4 ? 4 : n > BIN_FLUSH_MAX ? BIN_FLUSH_MAX : n;
 }
 
 size_t
