@@ -144,11 +144,12 @@ backing_file_create(backing_t *b, const char *dir, size_t size, bool lazy)
 	struct statfs fs;
 	bool have_fs = fstatfs(fd, &fs) == 0;
 	size_t page = file_page(have_fs ? &fs : NULL, dir);
-	if (page == 0 || size > SIZE_MAX - page) {
-		if (page != 0) {
-			vm_err("size %zu too large", size);
-			errno = EINVAL;
-		}
+	if (page != 0 && size > SIZE_MAX - page) {
+		vm_err("size %zu too large", size);
+		errno = EINVAL;
+		page = 0;
+	}
+	if (page == 0) {
 		int e = errno;
 		close(fd);
 		errno = e;

@@ -51,9 +51,10 @@ typedef struct backing_s {
 void *backing_map_aligned(int fd, size_t len, size_t align);
 
 /*
- * Advises huge pages on the mapping of b when its backing is tmpfs, where
- * MADV_HUGEPAGE is what lets a tmpfs mounted with huge=advise use 2 MiB
- * pages. Not elsewhere: a DAX file system maps 2 MiB pages without it,
+ * Advises huge pages on the mapping of b when its backing is memory
+ * (in_memory): on tmpfs MADV_HUGEPAGE is what lets a mount with
+ * huge=advise use 2 MiB pages (a hugetlbfs mapping refuses the advice,
+ * having its huge pages anyway). Not elsewhere: a DAX file system maps 2 MiB pages without it,
  * and on a disk file system (ext4 and xfs with large folios) it makes a
  * fault map a large folio read ahead, so resident memory grew by a third
  * (barnes: 60 -> 80 MB).

@@ -11,11 +11,11 @@
  * (purge_keep_budget) is the larger of ex->keep_cap, 1/KEEP_SHARE of the
  * pool, and twice the large objects in use, at most KEEP_MAX_CHUNKS
  * (256 MiB): so the free memory kept stays within twice what the program
- * uses in large objects, or a small share of the pool. Keeping a chunk at the budget gives the chunk kept
- * longest back first, so beyond it the memory of freed objects goes back
- * at once, and a program that frees everything and then does nothing
- * holds at most the budget (none in pools below 32 MiB, which give every
- * freed chunk back at once).
+ * uses in large objects, or a small share of the pool. Keeping a chunk
+ * at the budget gives the chunk kept longest back first, so beyond it the
+ * memory of freed objects goes back at once, and a program that frees
+ * everything and then does nothing holds at most the budget (none in
+ * pools below 32 MiB, which give every freed chunk back at once).
  * A chunk given back is decommitted (a file: hole punched, so its blocks
  * and page cache go back; a region: madvise) and its bit set in
  * rg->purged. Before any free space is handed out, the purged chunks it
@@ -33,11 +33,11 @@
  * rest of the chunk, nor the pages of a longer run, which a program may
  * touch only here and there (a process's resident memory counts every
  * page mapped, as it would count the pages it touched of a heap in
- * anonymous memory). Such a
- * pool reserves the metadata of a chunk (a page-map leaf and 32 KiB of run
- * records) when a run first starts or ends in it, so that the metadata of
- * a 16 GiB pool (290 MiB) is not reserved, and on tmpfs not zeroed, by a
- * program that uses a few MiB of it (purge_meta_reserve).
+ * anonymous memory). Such a pool reserves the metadata of a chunk (a
+ * page-map leaf and 32 KiB of run records) when a run first starts or
+ * ends in it, so that the metadata of a 16 GiB pool (290 MiB) is not
+ * reserved, and on tmpfs not zeroed, by a program that uses a few MiB of
+ * it (purge_meta_reserve).
  *
  * A pool file reserved whole on tmpfs (vmem_create's) has its pages from
  * the start; there a chunk is mapped in one call when the first run of at
@@ -48,8 +48,8 @@
  * Invariants (checked by vmem_check): a purged or kept chunk lies wholly
  * inside free runs, and no chunk is both; purged_chunks, kept_chunks and
  * meta_later_chunks are the numbers of bits set; no run starts or ends in
- * a chunk whose metadata is not reserved; kept_chunks <= keep_len <= KEEP_MAX_CHUNKS
- * (the ring's size).
+ * a chunk whose metadata is not reserved; kept_chunks <= keep_len <=
+ * KEEP_MAX_CHUNKS (the ring's size).
  */
 #include <string.h>
 

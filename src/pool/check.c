@@ -132,7 +132,7 @@ check_has_meta(const region_t *rg, uint32_t page, uint32_t last)
 }
 
 static bool
-check_purged_count(struct walk *w)
+check_chunk_bits(struct walk *w)
 {
 	const region_t *rg = &w->vmp->region;
 	const extents_t *ex = &w->vmp->extents;
@@ -540,7 +540,7 @@ check_pool(struct walk *w)
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
 		if (!check_bin(w, c))
 			return false;
-	return check_purged_count(w) && check_caches(w);
+	return check_chunk_bits(w) && check_caches(w);
 }
 
 VM_EXPORT int

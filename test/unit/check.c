@@ -144,6 +144,24 @@ START_TEST(test_bin_counter)
 }
 END_TEST
 
+/*
+ * Sets chunk's bit in a per-chunk bitmap of the region and its count:
+ * vmem_check must find the mark wrong; clears the bit alone: the count
+ * is then off by one, which it must find too; restores the count.
+ */
+static void
+expect_chunk_mark_corrupt(uint64_t *bits, uint64_t *count, uint32_t chunk)
+{
+	uint64_t bit = (uint64_t)1 << (chunk % 64);
+	bits[chunk / 64] |= bit;
+	++*count;
+	expect_corrupt();
+	bits[chunk / 64] &= ~bit;
+	expect_corrupt();
+	--*count;
+	ck_assert_int_eq(vmem_check(vmp), 1);
+}
+
 /* a 4 MiB object freed: its chunks are given back, then taken again */
 START_TEST(test_purge_bookkeeping)
 {
@@ -155,35 +173,18 @@ START_TEST(test_purge_bookkeeping)
 	vmem_free(vmp, big);
 	ck_assert_uint_gt(ex->purged_chunks, before);
 	ck_assert_int_eq(vmem_check(vmp), 1);
-	/* a chunk marked given back under a live object is corruption */
+	/* a chunk under a live object marked given back, kept for reuse,
+	 * or without its metadata reserved (a live object starts there: its
+	 * leaf is installed) is corruption; and so is each count off */
 	region_t *rg = &vmp->region;
 	uint32_t chunk = region_page(rg, large[3]) >> REGION_CHUNK_SHIFT;
 	ck_assert(!purge_chunk_is_purged(rg, chunk));
-	rg->purged[chunk / 64] |= (uint64_t)1 << (chunk % 64);
-	ex->purged_chunks++;
-	expect_corrupt();
-	rg->purged[chunk / 64] &= ~((uint64_t)1 << (chunk % 64));
-	ex->purged_chunks--;
-	ck_assert_int_eq(vmem_check(vmp), 1);
-	/* so is one marked kept for reuse, and a kept count off by one */
+	expect_chunk_mark_corrupt(rg->purged, &ex->purged_chunks, chunk);
 	ck_assert(!purge_chunk_is_kept(rg, chunk));
-	rg->kept[chunk / 64] |= (uint64_t)1 << (chunk % 64);
-	ex->kept_chunks++;
-	expect_corrupt();
-	rg->kept[chunk / 64] &= ~((uint64_t)1 << (chunk % 64));
-	expect_corrupt();
-	ex->kept_chunks--;
-	ck_assert_int_eq(vmem_check(vmp), 1);
-	/* and one whose metadata is marked not reserved: a live object
-	 * starts there (its leaf is installed), and the count is off */
+	expect_chunk_mark_corrupt(rg->kept, &ex->kept_chunks, chunk);
 	ck_assert(purge_chunk_has_meta(rg, chunk));
-	rg->meta_later[chunk / 64] |= (uint64_t)1 << (chunk % 64);
-	ex->meta_later_chunks++;
-	expect_corrupt();
-	rg->meta_later[chunk / 64] &= ~((uint64_t)1 << (chunk % 64));
-	expect_corrupt();
-	ex->meta_later_chunks--;
-	ck_assert_int_eq(vmem_check(vmp), 1);
+	expect_chunk_mark_corrupt(rg->meta_later, &ex->meta_later_chunks,
+			chunk);
 	/* using the space again takes the chunks back; contents are usable */
 	big = vmem_malloc(vmp, 4 * TU_MIB);
 	ck_assert_ptr_nonnull(big);
