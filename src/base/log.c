@@ -23,10 +23,12 @@
 #include "base/log.h"
 
 #if defined(VM_INTERPOSE) && VM_INTERPOSE
+#define VM_IN_INTERPOSER	1
 #define VM_LIBRARY_NAME		"libvmmalloc"
 #define VM_LOG_LEVEL_VAR	"VMMALLOC_LOG_LEVEL"
 #define VM_LOG_FILE_VAR		"VMMALLOC_LOG_FILE"
 #else
+#define VM_IN_INTERPOSER	0
 #define VM_LIBRARY_NAME		"libvmem"
 #define VM_LOG_LEVEL_VAR	"VMEM_LOG_LEVEL"
 #define VM_LOG_FILE_VAR		"VMEM_LOG_FILE"
@@ -68,15 +70,45 @@ set_log_path(const char *name)
 		vm_fmt(log_path, sizeof(log_path), "%s", name);
 }
 
-/* the file is made at the first line written to it, not before */
+/* what was wrong with the log variables ("" if nothing) */
+static char env_problem[VM_ERRMSG_MAX];
+
+/*
+ * Where the file is opened: when the library loads (read_env), so a
+ * program's open descriptors do not change at its first log line, in
+ * every build that documents the variable; release libvmmalloc, whose
+ * only output is VMMALLOC_LOG_STATS's, opens it at its first line.
+ */
+#define LOG_OPEN_AT_LOAD	(config_debug || !VM_IN_INTERPOSER)
+
+/*
+ * Opens the log file. One that cannot be opened leaves the output on
+ * stderr and says so: in env_problem when the library loads (its owner
+ * reports it), on stderr when it is opened later.
+ */
 static void
 open_log(void)
 {
 	if (log_path[0] == '\0')
 		return;
 	int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (fd >= 0)
+	if (fd >= 0) {
 		log_fd = fd;
+		return;
+	}
+	char msg[VM_ERRMSG_MAX];
+	int n = vm_fmt(msg, sizeof(msg), "cannot open " VM_LOG_FILE_VAR
+			" %s: %s", log_path, vm_strerror(errno));
+	if (LOG_OPEN_AT_LOAD) {
+		if (env_problem[0] == '\0')	/* the first problem is told */
+			memcpy(env_problem, msg, sizeof(msg));
+	} else if (n > 0) {
+		static const char tail[] = " (writing to stderr)\n";
+		vm_write_all(STDERR_FILENO, VM_LIBRARY_NAME ": ",
+				sizeof(VM_LIBRARY_NAME ": ") - 1);
+		vm_write_all(STDERR_FILENO, msg, strlen(msg));
+		vm_write_all(STDERR_FILENO, tail, sizeof(tail) - 1);
+	}
 }
 
 static int
@@ -84,6 +116,15 @@ out_fd(void)
 {
 	pthread_once(&log_opened, open_log);
 	return log_fd;
+}
+
+/* the level VM_LOG_LEVEL_VAR names: one digit, 0 to 4; -1 otherwise */
+static int
+parse_level(const char *s)
+{
+	if (s[0] < '0' || s[0] > '4' || s[1] != '\0')
+		return -1;
+	return s[0] - '0';
 }
 
 static pthread_once_t env_read = PTHREAD_ONCE_INIT;
@@ -96,9 +137,16 @@ read_env(void)
 		set_log_path(file);
 	if (config_debug) {
 		const char *lvl = getenv(VM_LOG_LEVEL_VAR);
-		if (lvl != NULL)
-			vm_log_level_value = atoi(lvl);
+		int level = lvl != NULL && lvl[0] != '\0' ? parse_level(lvl) : 0;
+		if (level >= 0)
+			vm_log_level_value = level;
+		else
+			vm_fmt(env_problem, sizeof(env_problem),
+					VM_LOG_LEVEL_VAR " must be 0, 1, 2, 3 "
+					"or 4, not \"%s\"", lvl);
 	}
+	if (LOG_OPEN_AT_LOAD)
+		pthread_once(&log_opened, open_log);
 }
 
 void
@@ -107,10 +155,31 @@ vm_log_init(void)
 	pthread_once(&env_read, read_env);
 }
 
+const char *
+vm_log_env_problem(void)
+{
+	vm_log_init();
+	return env_problem[0] != '\0' ? env_problem : NULL;
+}
+
 __attribute__((constructor)) static void
 log_init(void)
 {
 	vm_log_init();
+#if !VM_INTERPOSE
+	/* libvmem cannot stop the program: it says what it ignores, once
+	 * (libvmmalloc's start-up refuses the variable instead) */
+	const char *problem = vm_log_env_problem();
+	if (problem != NULL) {
+		char line[VM_ERRMSG_MAX + 64];
+		int n = vm_fmt(line, sizeof(line), VM_LIBRARY_NAME
+				": %s (ignored)\n", problem);
+		if (n > 0)
+			vm_write_all(STDERR_FILENO, line, (size_t)n <
+					sizeof(line) ? (size_t)n :
+					sizeof(line) - 1);
+	}
+#endif
 }
 
 void

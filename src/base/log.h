@@ -44,6 +44,9 @@ void vm_log_write(int level, const char *file, int line, const char *func,
 /* reads the log variables of the environment (once; a constructor does it
  * too, but an interposer may need the log before constructors run) */
 void vm_log_init(void);
+/* what is wrong with the log variables (a level that is not 0-4 in a
+ * debug build, a log file that cannot be opened), or NULL; read at load */
+const char *vm_log_env_problem(void);
 /* output that would go to stderr goes to a copy of it from now on, so a
  * program that closes stderr before it exits still gets its last lines */
 void vm_log_keep_stderr(void);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include <unistd.h>
@@ -38,6 +39,20 @@ backing_open_tmpfile(const char *dir)
 }
 
 /*
+ * 0 if a file may reach end bytes under the process's RLIMIT_FSIZE, else
+ * EFBIG. Going past the limit raises SIGXFSZ, which kills a process that
+ * has not set it aside: every call that may grow a pool file asks first.
+ */
+static int
+fsize_allows(uint64_t end)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	return end <= (uint64_t)rl.rlim_cur ? 0 : EFBIG;
+}
+
+/*
  * Sets the size of the new pool file fd without reserving its blocks,
  * after checking that its file system (fs, NULL if unknown) has that much
  * free now. Returns 0, or an errno value.
@@ -53,7 +68,17 @@ size_sparse(int fd, size_t size, const struct statfs *fs)
 		if ((uint64_t)fs->f_bavail * unit < (uint64_t)size)
 			return ENOSPC;
 	}
+	int e = fsize_allows(size);
+	if (e != 0)
+		return e;
 	return ftruncate(fd, (off_t)size) == 0 ? 0 : errno;
+}
+
+int
+backing_fallocate(int fd, size_t off, size_t len)
+{
+	int e = fsize_allows((uint64_t)off + len);
+	return e != 0 ? e : posix_fallocate(fd, (off_t)off, (off_t)len);
 }
 
 void *
@@ -157,7 +182,7 @@ backing_file_create(backing_t *b, const char *dir, size_t size, bool lazy)
 	}
 	size = VM_ALIGN_UP(size, page);
 	int e = lazy ? size_sparse(fd, size, have_fs ? &fs : NULL) :
-			posix_fallocate(fd, 0, (off_t)size);
+			backing_fallocate(fd, 0, size);
 	if (e != 0) {
 		close(fd);
 		vm_err("cannot reserve %zu bytes in %s: %s", size, dir,
@@ -210,7 +235,7 @@ backing_commit(const backing_t *b, size_t off, size_t len)
 {
 	if (b->kind != BACKING_FILE || b->private_map)
 		return 0;
-	int e = posix_fallocate(b->fd, (off_t)off, (off_t)len);
+	int e = backing_fallocate(b->fd, off, len);
 	if (e != 0) {
 		errno = e;
 		return -1;

@@ -84,7 +84,7 @@ backing_copy_create(const backing_t *b, const char *dir)
 	int fd = backing_open_tmpfile(dir);
 	if (fd < 0)
 		return -1;
-	int e = posix_fallocate(fd, 0, (off_t)b->size);
+	int e = backing_fallocate(fd, 0, b->size);
 	if (e != 0) {
 		close(fd);
 		errno = e;

@@ -43,6 +43,13 @@ typedef struct backing_s {
 #define BACKING_MAP_ALIGN	((size_t)2 << 20)
 
 /*
+ * posix_fallocate of [off, off + len) of fd, refused with EFBIG when the
+ * file would pass RLIMIT_FSIZE (which would raise SIGXFSZ). Returns 0 or
+ * an errno value, as posix_fallocate does.
+ */
+int backing_fallocate(int fd, size_t off, size_t len);
+
+/*
  * len bytes of fd mapped shared, read and write, at an address that is a
  * multiple of align (a power of two): room of len + align is reserved,
  * the file mapped over its aligned part and the rest given back.

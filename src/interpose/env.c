@@ -62,10 +62,10 @@ vmm_config_read(struct vmm_config *cfg)
 	const char *size = getenv("VMMALLOC_POOL_SIZE");
 	if (size == NULL || size[0] == '\0')
 		vmm_fatal("VMMALLOC_POOL_SIZE is not set",
-				"(bytes, or a number with K, M or G)");
+				"(bytes, or a number with K, M, G or T)");
 	if (!vmm_parse_size(size, &cfg->size))
 		vmm_fatal("VMMALLOC_POOL_SIZE is not a size "
-				"(bytes, or a number with K, M or G):", size);
+				"(bytes, or a number with K, M, G or T):", size);
 	if (cfg->size < VMMALLOC_MIN_POOL)
 		vmm_fatal("VMMALLOC_POOL_SIZE is below the minimum of 14 MiB "
 				"(VMMALLOC_MIN_POOL):", size);
@@ -88,4 +88,9 @@ vmm_config_read(struct vmm_config *cfg)
 					stats);
 		cfg->log_stats = stats[0] == '1';
 	}
+
+	/* VMMALLOC_LOG_LEVEL (debug build) and VMMALLOC_LOG_FILE */
+	const char *log_problem = vm_log_env_problem();
+	if (log_problem != NULL)
+		vmm_fatal(log_problem, NULL);
 }

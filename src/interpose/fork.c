@@ -18,11 +18,20 @@
  * so the copy is of a heap no thread is changing, and only what the heap
  * uses is copied (extents_used_ranges). The memory and the files are
  * src/dax's to map and make (backing_*); this file decides what happens.
- * Owns the mode, the pool, its directory (copies are made there) and the
- * copy between prepare and the child.
+ * Modes 2 and 3 copy the heap before fork() while the program's other
+ * threads may still write to their objects: the child's heap can then be
+ * older than the rest of its memory (only mode 1's copy-on-write is a
+ * snapshot of the instant of the fork). The first such fork with other
+ * threads alive says so in the debug log (level 1), once per process:
+ * the program's own stderr is left alone.
+ *
+ * Owns the mode, the pool, its directory (copies are made there), the copy
+ * between prepare and the child, and whether the warning was given.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "interpose/interpose.h"
 
@@ -47,7 +56,9 @@ copy_pool(const backing_t *b)
 	copy_fd = backing_copy_create(b, pool_dir);
 	if (copy_fd < 0)
 		return -1;
-	if (extents_used_ranges(&pool->region, copy_to_file, NULL) != 0) {
+	if (extents_used_ranges(&pool->region, copy_to_file, NULL) != 0 ||
+			caches_slot_ranges(&pool->slabs, copy_to_file,
+				NULL) != 0) {
 		int e = errno;
 		backing_copy_close(copy_fd);
 		copy_fd = -1;
@@ -78,7 +89,53 @@ copy_devdax(const backing_t *b)
 	anon_copy = backing_anon_create(b);
 	if (anon_copy == NULL)
 		return -1;
-	return extents_used_ranges(&pool->region, copy_to_anon, NULL);
+	if (extents_used_ranges(&pool->region, copy_to_anon, NULL) != 0)
+		return -1;
+	return caches_slot_ranges(&pool->slabs, copy_to_anon, NULL);
+}
+
+static bool warned_threads;
+
+/* the threads of this process, from /proc/self/status (0 if unknown);
+ * reads with read(2): this runs inside fork's handlers */
+static long
+threads_alive(void)
+{
+	char buf[4096];
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	const char *t = strstr(buf, "\nThreads:");
+	if (t == NULL)
+		return 0;
+	t += strlen("\nThreads:");
+	while (*t == ' ' || *t == '\t')
+		t++;
+	long count = 0;
+	for (; *t >= '0' && *t <= '9'; t++)
+		count = count * 10 + (*t - '0');
+	return count;
+}
+
+/* a copy of the file is made while other threads run: say it once */
+static void
+warn_threads_once(void)
+{
+	if (vm_log_level() < 1 || warned_threads)
+		return;
+	long n = threads_alive();
+	if (n <= 1)
+		return;
+	warned_threads = true;
+	vm_log(1, "VMMALLOC_FORK=%d: fork() while %ld other threads run: the "
+			"child's heap is copied before the fork and may miss "
+			"their last writes (VMMALLOC_FORK=1 gives an exact copy)",
+			mode, n - 1);
 }
 
 static void
@@ -101,6 +158,7 @@ prepare(void)
 			copy_errno = errno;
 		return;
 	}
+	warn_threads_once();
 	if (copy_pool(b) >= 0)
 		return;
 	copy_errno = errno;

@@ -70,7 +70,7 @@ struct vmm_config {
 };
 /* reads the environment without allocating; bad values are fatal */
 void vmm_config_read(struct vmm_config *cfg);
-/* a size: a byte count, or a number with K, M or G; false if bad */
+/* a size: a byte count, or a number with K, M, G or T (powers of 1024; lower case too); false if bad */
 bool vmm_parse_size(const char *s, size_t *size);
 
 /* ---- libc.c -------------------------------------------------------------- */

@@ -129,6 +129,9 @@ print_usage(void)
 		" (the\n"
 		"               library's default), 2 copy the pool, 3 try 2,"
 		" else 1\n"
+		"               (2 and 3 copy before fork(): a child may miss"
+		" what other\n"
+		"               threads wrote meanwhile; 1 is an exact copy)\n"
 		"  --stats      print pool statistics when PROGRAM ends\n"
 		"  --debug      preload the debug build (" VMMALLOC_DEBUG_DIR
 		"/ beside the library)\n"

@@ -134,6 +134,38 @@ find_fit(const extents_t *ex, const region_t *rg, uint32_t npages,
 	return page;
 }
 
+/* runs find_fit_high steps over on its way down from the top */
+#define HIGH_FIT_STEPS	64
+
+/*
+ * For a thread cache: the free run at the top of the data area, just
+ * below the caches already there, when it holds npages; else the best fit.
+ * alloc_run cuts the cache from the end of that run, so caches stack down
+ * from the end of the pool and never split the space in which objects
+ * grow up from its start: an emptied pool holds one object of almost its
+ * whole size again, whichever threads made caches when.
+ */
+static uint32_t
+find_fit_high(const extents_t *ex, const region_t *rg, uint32_t npages)
+{
+	uint32_t last = rg->npages - 1;
+	for (int steps = 0; steps < HIGH_FIT_STEPS && last >= rg->data_first;
+			steps++) {
+		const run_t *run = region_lookup(rg, last);
+		if (run == NULL)
+			break;
+		if (run->kind == RUN_FREE) {
+			if (run->npages >= npages)
+				return region_run_page(rg, run);
+			break;
+		}
+		if (run->kind != RUN_LARGE || run->cls != RUN_CLS_TCACHE)
+			break;
+		last = region_run_page(rg, run) - 1;
+	}
+	return find_fit(ex, rg, npages, VM_PAGE);
+}
+
 static void
 account(extents_t *ex, enum run_kind_e kind, int64_t pages)
 {
@@ -161,6 +193,8 @@ meta_ready_alloc(extents_t *ex, region_t *rg, uint32_t start, uint32_t n,
 			(trail == 0 || purge_meta_ready(ex, rg, last + 1));
 }
 
+/* a run cut from a free run: from its start (the best fit), or for a
+ * thread cache from its end (find_fit_high) */
 static run_t *
 alloc_run(extents_t *ex, region_t *rg, size_t npages, size_t align,
 		enum run_kind_e kind, uint8_t cls)
@@ -169,22 +203,27 @@ alloc_run(extents_t *ex, region_t *rg, size_t npages, size_t align,
 	if (npages == 0 || npages > UINT32_MAX)
 		return NULL;
 	vm_assert_internal(kind != RUN_SLAB || npages <= REGION_CHUNK_PAGES);
+	bool high = kind == RUN_LARGE && cls == RUN_CLS_TCACHE;
+	vm_assert_internal(!high || align <= VM_PAGE);
 	uint32_t n = (uint32_t)npages;
 	vm_lock(&ex->lock);
-	uint32_t page = find_fit(ex, rg, n, align);
+	uint32_t page = high ? find_fit_high(ex, rg, n) :
+			find_fit(ex, rg, n, align);
 	if (page == 0) {
 		vm_unlock(&ex->lock);
 		return NULL;
 	}
 	uint32_t have = region_run(rg, page)->npages;
-	uint32_t lead = align > VM_PAGE ? lead_pages(rg, page, align) : 0;
+	uint32_t lead = high ? have - n :
+			align > VM_PAGE ? lead_pages(rg, page, align) : 0;
 	if (!meta_ready_alloc(ex, rg, page + lead, n, lead, have - lead - n) ||
 			!purge_commit(ex, rg, page + lead, n)) {
 		vm_unlock(&ex->lock);
 		return NULL;
 	}
+	/* (a cache at the top of the pool would end mapping ahead below it) */
 	if (vm_unlikely(((page + lead + n - 1) >> REGION_CHUNK_SHIFT) >=
-			ex->map_ahead_end))
+			ex->map_ahead_end) && !high)
 		purge_map_ahead(ex, page + lead, n);
 	take_free(ex, rg, page);
 	if (lead > 0)
@@ -276,14 +315,17 @@ extents_alloc_slab(extents_t *ex, region_t *rg, size_t npages, unsigned cls)
 	return alloc_run(ex, rg, npages, VM_PAGE, RUN_SLAB, (uint8_t)cls);
 }
 
-void
-extents_set_cls(extents_t *ex, region_t *rg, run_t *run, uint8_t cls)
+run_t *
+extents_alloc_cache(extents_t *ex, region_t *rg, size_t npages)
 {
-	vm_lock(&ex->lock);
-	vm_assert_internal(run->kind == RUN_LARGE);
-	run->cls = cls;
-	map(rg, region_run_page(rg, run));
-	vm_unlock(&ex->lock);
+	return alloc_run(ex, rg, npages, VM_PAGE, RUN_LARGE, RUN_CLS_TCACHE);
+}
+
+bool
+extents_reserve_spare(extents_t *ex, size_t off, size_t len)
+{
+	return ex->backing == NULL || len == 0 ||
+			backing_commit(ex->backing, off, len) == 0;
 }
 
 /* shrinks the RUN_LARGE run at page to want pages, fewer than it has;
@@ -388,14 +430,15 @@ extents_used_ranges(const region_t *rg,
 {
 	/* the metadata: what is written up front, then the page-map leaves
 	 * and run records of the chunks that have them (a pool file
-	 * reserved lazily has none in most chunks) */
+	 * reserved lazily has none in most chunks); not the spare area,
+	 * whose owner reports what it uses */
 	const region_plan_t *plan = &rg->plan;
 	size_t data = (size_t)rg->data_first << VM_PAGE_SHIFT;
 	if (fn(arg, 0, plan->leaves_off) != 0 ||
 			meta_ranges(rg, plan->leaves_off, VM_PAGE,
 				plan->runs_off, fn, arg) != 0 ||
 			meta_ranges(rg, plan->runs_off, REGION_CHUNK_PAGES *
-				sizeof(run_t), data, fn, arg) != 0)
+				sizeof(run_t), plan->spare_off, fn, arg) != 0)
 		return -1;
 	size_t used_from = data;	/* the start of the pages to copy */
 	uint32_t page = rg->data_first;

@@ -86,8 +86,14 @@ run_t *extents_alloc_slab(extents_t *ex, region_t *rg, size_t npages,
  * neither, e.g. a large object freed twice at the same time */
 bool extents_free(extents_t *ex, region_t *rg, run_t *run);
 
-/* sets the cls of a RUN_LARGE run (RUN_CLS_TCACHE) and maps it again */
-void extents_set_cls(extents_t *ex, region_t *rg, run_t *run, uint8_t cls);
+/* the same for a thread cache: a RUN_LARGE run of cls RUN_CLS_TCACHE,
+ * cut from the top of the pool when there is room there (page aligned) */
+run_t *extents_alloc_cache(extents_t *ex, region_t *rg, size_t npages);
+
+/* reserves [off, off + len) of the region's spare area (region.h) in the
+ * pool's backing, as purge_commit does for data; false (errno set) if
+ * the file system has no room */
+bool extents_reserve_spare(extents_t *ex, size_t off, size_t len);
 
 /*
  * Changes the length of a RUN_LARGE run to npages without moving it: a

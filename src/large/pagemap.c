@@ -15,7 +15,9 @@ pagemap_entry_t pagemap_empty_leaf[PAGEMAP_LEAF_ENTRIES];
 static uint32_t
 root_slots(uint32_t npages)
 {
-	return (npages + PAGEMAP_LEAF_ENTRIES - 1) >> PAGEMAP_LEAF_BITS;
+	/* in 64 bits: npages may be UINT32_MAX */
+	return (uint32_t)(((uint64_t)npages + PAGEMAP_LEAF_ENTRIES - 1) >>
+			PAGEMAP_LEAF_BITS);
 }
 
 size_t

@@ -305,14 +305,15 @@ reserve_chunk_meta(const backing_t *b, const region_plan_t *plan,
 }
 
 int
-purge_lazy_reserve(const backing_t *b, size_t header_bytes, uint32_t *first,
-		uint32_t *end)
+purge_lazy_reserve(const backing_t *b, size_t header_bytes,
+		size_t spare_bytes, uint32_t *first, uint32_t *end)
 {
 	uint64_t npages = b->size >> VM_PAGE_SHIFT;
 	region_plan_t plan;
 	*first = *end = 0;
 	if (npages > REGION_MAX_PAGES ||
-			!region_plan((uint32_t)npages, header_bytes, &plan))
+			!region_plan((uint32_t)npages, header_bytes, spare_bytes,
+			&plan))
 		return 0;	/* pool_init refuses the size */
 	uint32_t n = (uint32_t)npages;
 	*first = (plan.data_first + REGION_CHUNK_PAGES - 1) >>

@@ -41,11 +41,12 @@ bool purge_commit(extents_t *ex, region_t *rg, uint32_t page,
  * is never reserved later: the metadata up to the page-map leaves, the
  * data pages of chunks that are partly metadata or cut short at the end,
  * and the leaf and records of the chunks of the first and the last data
- * page. The chunks [*first, *end) (wholly data, maybe none) are left for
- * purge_defer. -1 (errno set) if the file system has no room.
+ * page; not the spare area (region.h). The chunks [*first, *end) (wholly
+ * data, maybe none) are left for purge_defer. -1 (errno set) if the file
+ * system has no room.
  */
 int purge_lazy_reserve(const backing_t *b, size_t header_bytes,
-		uint32_t *first, uint32_t *end);
+		size_t spare_bytes, uint32_t *first, uint32_t *end);
 /* right after extents_init of a pool purge_lazy_reserve prepared: marks
  * chunks [first, end) as given back, and their metadata as not reserved
  * (but for the chunks of the first and last data page) */

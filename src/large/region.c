@@ -15,13 +15,13 @@
 static size_t
 chunk_bits_bytes(uint32_t npages)
 {
-	size_t chunks = ((size_t)npages + REGION_CHUNK_PAGES - 1) >>
-			REGION_CHUNK_SHIFT;
+	size_t chunks = region_nchunks(npages);
 	return (chunks + 63) / 64 * sizeof(uint64_t);
 }
 
 bool
-region_plan(uint32_t npages, size_t header_bytes, region_plan_t *l)
+region_plan(uint32_t npages, size_t header_bytes, size_t spare_bytes,
+		region_plan_t *l)
 {
 	size_t off = VM_ALIGN_UP(header_bytes, 64);
 	l->root_off = off;
@@ -37,23 +37,27 @@ region_plan(uint32_t npages, size_t header_bytes, region_plan_t *l)
 	off += pagemap_leaf_bytes(npages);
 	l->runs_off = off;
 	off = VM_ALIGN_UP(off + (size_t)npages * sizeof(run_t), VM_PAGE);
+	l->spare_off = off;
+	off = VM_ALIGN_UP(off + spare_bytes, VM_PAGE);
 	size_t first = off >> VM_PAGE_SHIFT;
 	l->data_first = first < npages ? (uint32_t)first : 0;
 	return l->data_first != 0;
 }
 
 uint32_t
-region_layout(uint32_t npages, size_t header_bytes)
+region_layout(uint32_t npages, size_t header_bytes, size_t spare_bytes)
 {
 	region_plan_t l;
-	return region_plan(npages, header_bytes, &l) ? l.data_first : 0;
+	return region_plan(npages, header_bytes, spare_bytes, &l) ?
+			l.data_first : 0;
 }
 
 void
-region_init(region_t *rg, uintptr_t base, uint32_t npages, size_t header_bytes)
+region_init(region_t *rg, uintptr_t base, uint32_t npages, size_t header_bytes,
+		size_t spare_bytes)
 {
 	region_plan_t l;
-	bool ok = region_plan(npages, header_bytes, &l);
+	bool ok = region_plan(npages, header_bytes, spare_bytes, &l);
 	vm_assert(ok);
 	(void)ok;
 	rg->plan = l;

@@ -1,10 +1,10 @@
 /*
  * region.h -- the layout of a pool's mapped region, and page arithmetic.
  *
- *   base                                                              base+size
- *   | header | page-map root | chunk bits | page-map leaves | runs | data |
- *   |<---------------------------- metadata ----------------------->|      |
- *   page 0                                                data_first  npages
+ *   base                                                                 base+size
+ *   | header | page-map root | chunk bits | page-map leaves | runs | spare | data |
+ *   |<---------------------------- metadata ------------------------------>|      |
+ *   page 0                                                       data_first  npages
  *
  * Every byte of metadata is inside the region; the data pages are tiled by
  * runs (run.h) handed out by the extent manager (src/large). The chunk bits
@@ -12,7 +12,9 @@
  * The metadata of the pages of chunk c, its page-map leaf and its 512 run
  * records, is one page and eight pages at fixed places (region_chunk_meta):
  * a pool file reserved lazily reserves them when a run first starts or
- * ends in c (purge.c), so a big pool costs nothing up front.
+ * ends in c (purge.c), so a big pool costs nothing up front. The spare
+ * area is room the layers above keep for themselves (the threads' caches:
+ * src/slab/caches.c), reserved by them as they use it.
  * A region_t is immutable after region_init(), so reading it takes no lock.
  * Owns: the layout; region_init writes the page map's root and the
  * purged and kept bits, every other record is its owner's (run.h).
@@ -38,6 +40,7 @@ typedef struct region_plan_s {
 	size_t root_off, purged_off, kept_off, meta_later_off;
 	size_t leaves_off;	/* the end of what is written up front */
 	size_t runs_off;
+	size_t spare_off;	/* the spare area, spare_bytes long */
 	uint32_t data_first;	/* 0: too small a region */
 } region_plan_t;
 
@@ -63,20 +66,24 @@ typedef struct region_s {
 	region_plan_t plan;	/* where the metadata is */
 } region_t;
 
-/* the plan for npages pages whose header needs header_bytes; false
- * (plan->data_first 0) when the metadata and one data page do not fit */
-bool region_plan(uint32_t npages, size_t header_bytes, region_plan_t *plan);
+/* the plan for npages pages whose header needs header_bytes, with a
+ * spare area of spare_bytes; false (plan->data_first 0) when the metadata
+ * and one data page do not fit */
+bool region_plan(uint32_t npages, size_t header_bytes, size_t spare_bytes,
+		region_plan_t *plan);
 
 /*
  * Lays out the metadata of a region of npages pages whose header needs
- * header_bytes. Returns the first data page, or 0 when the region is too
- * small to hold the metadata and at least one data page.
+ * header_bytes, with a spare area of spare_bytes. Returns the first data
+ * page, or 0 when the region is too small to hold the metadata and at
+ * least one data page.
  */
-uint32_t region_layout(uint32_t npages, size_t header_bytes);
+uint32_t region_layout(uint32_t npages, size_t header_bytes,
+		size_t spare_bytes);
 
 /* sets up rg for [base, base + npages pages); layout as region_plan() */
 void region_init(region_t *rg, uintptr_t base, uint32_t npages,
-		size_t header_bytes);
+		size_t header_bytes, size_t spare_bytes);
 
 static inline void *
 region_addr(const region_t *rg, uint32_t page)
@@ -95,6 +102,15 @@ static inline bool
 region_has_data(const region_t *rg, const void *p)
 {
 	return (uintptr_t)p - rg->data_start < rg->data_size;
+}
+
+/* the chunks of a region of npages pages, the last maybe partial
+ * (counted in 64 bits: npages may be UINT32_MAX) */
+static inline uint32_t
+region_nchunks(uint32_t npages)
+{
+	return (uint32_t)(((uint64_t)npages + REGION_CHUNK_PAGES - 1) >>
+			REGION_CHUNK_SHIFT);
 }
 
 /* the chunk of the region that page is in */

@@ -294,7 +294,8 @@ vmem_malloc_usable_size(VMEM *vmp, void *ptr)
 	run_t *run = pool_object_run(vmp, ptr);
 	if (run == NULL)
 		return 0;
-	if (run->kind == RUN_SLAB && !small_owned(&vmp->slabs, run, ptr))
+	/* a freed object is refused too, wherever it sits (man page) */
+	if (run->kind == RUN_SLAB && !small_unfreed(&vmp->slabs, run, ptr))
 		return 0;
 	return object_size(run);
 }

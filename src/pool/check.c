@@ -62,6 +62,39 @@ check_entry(const region_t *rg, uint32_t page, uint64_t want)
 	return true;
 }
 
+/*
+ * The page-map entries of the run [page, last]: its own on every page of
+ * a slab and on the first and last page of any other run, 0 between. A
+ * chunk without a leaf of its own reads 0 throughout, so the inside of a
+ * long run costs a look per chunk, not per page.
+ */
+static bool
+check_run_entries(const region_t *rg, const run_t *run, uint32_t page,
+		uint32_t last)
+{
+	uint64_t entry = region_entry(rg, page);
+	if (run->kind == RUN_SLAB) {
+		for (uint32_t p = page; p <= last; p++)
+			if (!check_entry(rg, p, entry))
+				return false;
+		return true;
+	}
+	if (!check_entry(rg, page, entry) || !check_entry(rg, last, entry))
+		return false;
+	for (uint32_t p = page + 1; p < last;) {
+		uint32_t c = region_chunk(p);
+		uint64_t chunk_end = (uint64_t)(c + 1) << REGION_CHUNK_SHIFT;
+		uint32_t stop = chunk_end < last ? (uint32_t)chunk_end : last;
+		if (pagemap_has_leaf(&rg->pagemap, c)) {
+			for (; p < stop; p++)
+				if (!check_entry(rg, p, 0))
+					return false;
+		}
+		p = stop;
+	}
+	return true;
+}
+
 static bool
 check_slab(struct walk *w, uint32_t page, const run_t *run)
 {
@@ -137,8 +170,7 @@ check_chunk_bits(struct walk *w)
 	const region_t *rg = &w->vmp->region;
 	const extents_t *ex = &w->vmp->extents;
 	uint64_t bits = 0, kept = 0, meta_later = 0;
-	uint32_t nchunks = (rg->npages + REGION_CHUNK_PAGES - 1) >>
-			REGION_CHUNK_SHIFT;
+	uint32_t nchunks = region_nchunks(rg->npages);
 	for (uint32_t c = 0; c < nchunks; c++) {
 		bits += purge_chunk_is_purged(rg, c);
 		kept += purge_chunk_is_kept(rg, c);
@@ -186,14 +218,9 @@ check_runs(struct walk *w)
 			return corrupt("no valid run starts at page %u "
 					"(kind %u, %u pages)", page, run->kind,
 					run->npages);
-		uint64_t entry = region_entry(rg, page);
 		uint32_t last = (uint32_t)end - 1;
-		for (uint32_t p = page; p <= last; p++) {
-			bool mapped = run->kind == RUN_SLAB || p == page ||
-					p == last;
-			if (!check_entry(rg, p, mapped ? entry : 0))
-				return false;
-		}
+		if (!check_run_entries(rg, run, page, last))
+			return false;
 		if ((run->kind != RUN_FREE && !check_not_purged(w, page, last)) ||
 				!check_has_meta(rg, page, last))
 			return false;
@@ -440,6 +467,37 @@ visit_cached(struct walk *w, void *const *objs, uint32_t n, unsigned cls,
 }
 
 /*
+ * Where cache tc lives: a slot of the spare area marked in use, or the
+ * start of a cache's run of the data area (counted in *in_runs).
+ */
+static bool
+check_cache_room(struct walk *w, const tcache_t *tc, uint32_t *in_runs)
+{
+	const slabs_t *s = &w->vmp->slabs;
+	const region_t *rg = &w->vmp->region;
+	int slot = caches_slot_of(s, tc);
+	if (slot >= 0) {
+		if (((s->slots_used >> slot) & 1) &&
+				(uintptr_t)tc == rg->base + rg->plan.spare_off +
+				(size_t)slot * s->slot_bytes)
+			return true;
+		return corrupt("cache %p is in slot %d of the spare area, "
+				"which is not marked in use or not there",
+				(const void *)tc, slot);
+	}
+	if (!region_has_data(rg, tc) || ((uintptr_t)tc & VM_PAGE_MASK) != 0)
+		return corrupt("cache %p is neither in the spare area nor in "
+				"the data pages", (const void *)tc);
+	const run_t *run = region_run(rg, region_page(rg, tc));
+	if (run->kind != RUN_LARGE || run->cls != RUN_CLS_TCACHE ||
+			region_lookup(rg, region_page(rg, tc)) != run)
+		return corrupt("cache %p does not start a cache's run",
+				(const void *)tc);
+	(*in_runs)++;
+	return true;
+}
+
+/*
  * Every cached object (caches frozen, bins locked): pass 1 checks and
  * marks them, pass 2 restores the marks of those pass 1 got through.
  */
@@ -451,12 +509,14 @@ check_caches(struct walk *w)
 	bool ok = true;
 	for (int pass = 0; pass < 2; pass++) {
 		uint64_t seen = 0;
-		uint32_t ncaches = 0;
+		uint32_t ncaches = 0, in_runs = 0;
 		for (uint32_t i = 1; i <= vmp->slabs.tc_top; i++) {
 			tcache_t *tc = caches_frozen_at(&vmp->slabs, i);
 			if (tc == NULL)
 				continue;
 			ncaches++;
+			if (pass == 0 && ok && !check_cache_room(w, tc, &in_runs))
+				ok = false;
 			if (pass == 0 && ok && !check_cached_runs(w, tc, &runs))
 				ok = false;
 			if (pass == 1)
@@ -498,6 +558,10 @@ check_caches(struct walk *w)
 			if (ok && ncaches != vmp->slabs.ncaches)
 				ok = corrupt("%u caches found, %u counted",
 						ncaches, vmp->slabs.ncaches);
+			if (ok && in_runs != vmp->slabs.ncache_runs)
+				ok = corrupt("%u caches in runs found, %u "
+						"counted", in_runs,
+						vmp->slabs.ncache_runs);
 		}
 	}
 	return ok;
@@ -513,7 +577,7 @@ check_pool(struct walk *w)
 		return corrupt("bad magic %#llx", (unsigned long long)vmp->magic);
 	if (rg->base != (uintptr_t)vmp ||
 			rg->data_first != region_layout(rg->npages,
-			sizeof(struct vmem)))
+			sizeof(struct vmem), slabs_spare_bytes(rg->npages)))
 		return corrupt("the region layout of the header is wrong");
 	if (!check_runs(w))
 		return false;

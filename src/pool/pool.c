@@ -76,6 +76,9 @@ cache_key(const VMEM *vmp)
 	return k;
 }
 
+/* the largest pool: page numbers are 32 bits */
+#define POOL_MAX_BYTES	((size_t)REGION_MAX_PAGES << VM_PAGE_SHIFT)
+
 /*
  * Builds a pool in [addr, addr + size); size is a multiple of VM_PAGE.
  * The caller puts it in the registry.
@@ -85,14 +88,14 @@ pool_init(void *addr, size_t size, const backing_t *backing)
 {
 	sc_init();
 	uint64_t npages = size >> VM_PAGE_SHIFT;
-	if (npages > REGION_MAX_PAGES) {
-		vm_err("pool size %zu is above the largest pool (%llu bytes)",
-				size, (unsigned long long)(REGION_MAX_PAGES <<
-				VM_PAGE_SHIFT));
+	if (npages > REGION_MAX_PAGES) {	/* a device DAX, a rounded size */
+		vm_err("pool size %zu larger than the largest pool, %zu bytes",
+				size, POOL_MAX_BYTES);
 		errno = EINVAL;
 		return NULL;
 	}
-	if (region_layout((uint32_t)npages, sizeof(struct vmem)) == 0) {
+	size_t spare = slabs_spare_bytes((uint32_t)npages);
+	if (region_layout((uint32_t)npages, sizeof(struct vmem), spare) == 0) {
 		vm_err("pool size %zu is too small for its metadata", size);
 		errno = EINVAL;
 		return NULL;
@@ -101,7 +104,7 @@ pool_init(void *addr, size_t size, const backing_t *backing)
 	memset(vmp, 0, offsetof(struct vmem, xfer));	/* xfer: see vmem.h */
 	vmp->backing = *backing;
 	region_init(&vmp->region, (uintptr_t)addr, (uint32_t)npages,
-			sizeof(struct vmem));
+			sizeof(struct vmem), spare);
 	extents_init(&vmp->extents, &vmp->region, &vmp->backing);
 	slabs_init(&vmp->slabs, &vmp->region, &vmp->extents, cache_key(vmp),
 			vmp->xfer);
@@ -112,15 +115,24 @@ pool_init(void *addr, size_t size, const backing_t *backing)
 	return vmp;
 }
 
-/* false (errno EINVAL, message set) below the smallest pool */
+/* false (errno EINVAL, message set) below the smallest pool or above the
+ * largest: checked before anything touches a file system */
 static bool
-size_is_enough(size_t size)
+size_is_valid(size_t size)
 {
-	if (size >= VMEM_MIN_POOL)
-		return true;
-	vm_err("size %zu smaller than %zu", size, VMEM_MIN_POOL);
-	errno = EINVAL;
-	return false;
+	if (size < VMEM_MIN_POOL) {
+		vm_err("size %zu smaller than %zu", size, VMEM_MIN_POOL);
+		errno = EINVAL;
+		return false;
+	}
+	if (size > POOL_MAX_BYTES) {
+		vm_err("size %zu larger than the largest pool, %zu bytes "
+				"(2^32 - 1 pages of %u bytes)", size,
+				POOL_MAX_BYTES, (unsigned)VM_PAGE);
+		errno = EINVAL;
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -132,7 +144,11 @@ size_is_enough(size_t size)
 static int
 reserve_metadata(const backing_t *b, uint32_t *first, uint32_t *end)
 {
-	if (purge_lazy_reserve(b, sizeof(struct vmem), first, end) != 0) {
+	uint64_t npages = b->size >> VM_PAGE_SHIFT;
+	size_t spare = npages <= REGION_MAX_PAGES ?
+			slabs_spare_bytes((uint32_t)npages) : 0;
+	if (purge_lazy_reserve(b, sizeof(struct vmem), spare, first,
+			end) != 0) {
 		int e = errno;
 		vm_err("cannot reserve the pool's metadata: %s", vm_strerror(e));
 		errno = e;
@@ -155,7 +171,7 @@ pool_create(const char *dir, size_t size, bool lazy)
 	bool dax = stat_errno == 0 && S_ISCHR(st.st_mode) &&
 			devdax_is_dax("/sys", &st);
 	/* a device DAX: size 0 means the whole device */
-	if (!(dax && size == 0) && !size_is_enough(size))
+	if (!(dax && size == 0) && !size_is_valid(size))
 		return NULL;
 	if (stat_errno != 0) {
 		int e = stat_errno;
@@ -229,7 +245,7 @@ vmem_create_in_region(void *addr, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (!size_is_enough(size))
+	if (!size_is_valid(size))
 		return NULL;
 	if ((uintptr_t)addr + size < (uintptr_t)addr) {
 		vm_err("region %p + %zu wraps around", addr, size);

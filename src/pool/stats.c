@@ -26,6 +26,7 @@ struct snapshot {
 	uint32_t largest_free;	/* pages of the largest free extent */
 	uint32_t leaves_used;	/* page-map leaves installed */
 	uint32_t ncaches;	/* threads with a cache of this pool */
+	uint32_t ncache_runs;	/* of them, caches in runs of the data area */
 	uint64_t cached_objs, cached_bytes;
 	uint64_t cached_large;	/* bytes of large runs in the caches */
 	uint64_t cached_runs;	/* and how many */
@@ -42,6 +43,7 @@ count_cached(VMEM *vmp, struct snapshot *s)
 {
 	caches_freeze(&vmp->slabs);
 	s->ncaches = vmp->slabs.ncaches;
+	s->ncache_runs = vmp->slabs.ncache_runs;
 	for (uint32_t i = 1; i <= vmp->slabs.tc_top; i++) {
 		tcache_t *tc = caches_frozen_at(&vmp->slabs, i);
 		if (tc == NULL)
@@ -120,11 +122,11 @@ static void
 large_in_use(const struct snapshot *s, uint64_t *bytes, uint64_t *count)
 {
 	/* the caches' own runs and the large runs they hold are not in use */
-	uint64_t cache_bytes = (uint64_t)s->ncaches *
+	uint64_t cache_bytes = (uint64_t)s->ncache_runs *
 			VM_PAGES(tcache_bytes()) * VM_PAGE;
 	*bytes = minus(s->ex.large_pages << VM_PAGE_SHIFT,
 			cache_bytes + s->cached_large);
-	*count = minus(s->ex.nlarge, s->ncaches + s->cached_runs);
+	*count = minus(s->ex.nlarge, s->ncache_runs + s->cached_runs);
 }
 
 void

@@ -84,10 +84,98 @@ cache_at(slabs_t *s, uint32_t idx)
 			memory_order_acquire));
 }
 
-static run_t *
-cache_run(slabs_t *s, tcache_t *tc)
+/* pages of pool per slot of the spare area (8 MiB), and the bounds */
+#define AREA_PAGES_PER_SLOT	2048
+#define AREA_MIN_SLOTS		2
+#define AREA_MAX_SLOTS		16
+
+uint32_t
+caches_area_slots(uint32_t npages)
 {
-	return region_run(s->rg, region_page(s->rg, tc));
+	uint32_t n = npages / AREA_PAGES_PER_SLOT;
+	return n < AREA_MIN_SLOTS ? AREA_MIN_SLOTS :
+			n > AREA_MAX_SLOTS ? AREA_MAX_SLOTS : n;
+}
+
+size_t
+caches_area_bytes(uint32_t npages)
+{
+	return caches_area_slots(npages) * VM_ALIGN_UP(tcache_bytes(), VM_PAGE);
+}
+
+/* the byte offset in the region of slot i of the spare area */
+static size_t
+slot_offset(const slabs_t *s, uint32_t i)
+{
+	return s->rg->plan.spare_off + (size_t)i * s->slot_bytes;
+}
+
+/* the slot tc is in, or nslots if it is a run of the data area */
+static uint32_t
+slot_of(const slabs_t *s, const tcache_t *tc)
+{
+	size_t off = (uintptr_t)tc - s->rg->base;
+	if (off < s->rg->plan.spare_off)
+		return s->nslots;
+	size_t i = (off - s->rg->plan.spare_off) / s->slot_bytes;
+	return i < s->nslots ? (uint32_t)i : s->nslots;
+}
+
+int
+caches_slot_of(const slabs_t *s, const tcache_t *tc)
+{
+	uint32_t i = slot_of(s, tc);
+	return i < s->nslots ? (int)i : -1;
+}
+
+int
+caches_slot_ranges(const slabs_t *s,
+		int (*fn)(void *arg, size_t off, size_t len), void *arg)
+{
+	for (uint32_t i = 0; i < s->nslots; i++)
+		if (((s->slots_used >> i) & 1) &&
+				fn(arg, slot_offset(s, i), s->slot_bytes) != 0)
+			return -1;
+	return 0;
+}
+
+/* room for a new cache: a free slot (reserved on its first use), else a
+ * run at the top of the data area; NULL if there is none. Under tc_lock */
+static tcache_t *
+cache_memory(slabs_t *s)
+{
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		uint32_t bit = (uint32_t)1 << i;
+		if (s->slots_used & bit)
+			continue;
+		if (!(s->slots_reserved & bit)) {
+			if (!extents_reserve_spare(s->ex, slot_offset(s, i),
+					s->slot_bytes))
+				break;	/* a full file system: try a run */
+			s->slots_reserved |= bit;
+		}
+		s->slots_used |= bit;
+		return (tcache_t *)(s->rg->base + slot_offset(s, i));
+	}
+	run_t *run = extents_alloc_cache(s->ex, s->rg,
+			VM_PAGES(tcache_bytes()));
+	if (run == NULL)
+		return NULL;
+	s->ncache_runs++;
+	return region_addr(s->rg, region_run_page(s->rg, run));
+}
+
+/* gives back the room of cache tc; under tc_lock */
+static void
+cache_memory_free(slabs_t *s, tcache_t *tc)
+{
+	uint32_t i = slot_of(s, tc);
+	if (i < s->nslots) {
+		s->slots_used &= ~((uint32_t)1 << i);
+		return;
+	}
+	s->ncache_runs--;
+	extents_free(s->ex, s->rg, region_run(s->rg, region_page(s->rg, tc)));
 }
 
 /* this thread's cache of s, made on first use; NULL if it cannot have one */
@@ -103,18 +191,16 @@ cache_mine_or_new(slabs_t *s)
 	tcache_t *tc = cache_at(s, idx);
 	if (tc != NULL)
 		return tc;
-	run_t *run = extents_alloc(s->ex, s->rg, VM_PAGES(tcache_bytes()),
-			VM_PAGE, RUN_LARGE);
-	if (run == NULL)
-		return NULL;	/* no room: this thread goes uncached */
-	tc = region_addr(s->rg, region_run_page(s->rg, run));
-	tcache_init(tc, idx, s->large_budget, s->large_key);
-	extents_set_cls(s->ex, s->rg, run, RUN_CLS_TCACHE);
 	vm_lock(&s->tc_lock);
-	if (idx > s->tc_top)
-		s->tc_top = idx;
-	s->ncaches++;
-	atomic_store_explicit(&s->tcaches[idx], tc, memory_order_release);
+	tc = cache_memory(s);
+	if (tc != NULL) {	/* else no room: this thread goes uncached */
+		tcache_init(tc, idx, s->large_budget, s->large_key);
+		if (idx > s->tc_top)
+			s->tc_top = idx;
+		s->ncaches++;
+		atomic_store_explicit(&s->tcaches[idx], tc,
+				memory_order_release);
+	}
 	vm_unlock(&s->tc_lock);
 	return tc;
 }
@@ -236,7 +322,7 @@ drop_cache_locked(slabs_t *s, uint32_t idx)
 		vm_lock(&s->bins[c].lock);
 		vm_unlock(&s->bins[c].lock);
 	}
-	extents_free(s->ex, s->rg, cache_run(s, tc));
+	cache_memory_free(s, tc);
 }
 
 void

@@ -4,9 +4,14 @@
  *
  * A thread gets an index (1..TC_MAX_THREADS) the first time it needs a
  * cache, in any pool, and keeps it until it exits; its cache of a pool is
- * that pool's tcaches[index]. The caches live in the pool (a RUN_LARGE
- * run each, cls RUN_CLS_TCACHE), and a thread keeps no pointer into any
- * pool, so deleting a pool leaves nothing stale.
+ * that pool's tcaches[index]. The caches live in the pool, and a thread
+ * keeps no pointer into any pool, so deleting a pool leaves nothing stale.
+ * The first caches of a pool (caches_area_slots: one per 8 MiB of pool, 2
+ * to 16) live in its metadata, in slots of the region's spare area, each
+ * reserved when first used; the others are RUN_LARGE runs of cls
+ * RUN_CLS_TCACHE, cut from the top of the data area. Either way a cache
+ * never splits the space objects are cut from: an emptied pool holds one
+ * object of almost its whole size, whichever threads used it when.
  *
  * Taking the caches (the stealer's side of the handshake in tcache.h):
  * caches_freeze sets every cache's steal_req, puts a barrier in every
@@ -29,6 +34,19 @@
 #define VM_CACHES_H
 
 #include "slab/slabs.h"
+
+/* the slots of the spare area of a pool of npages pages, and its bytes
+ * (sc_init done) */
+uint32_t caches_area_slots(uint32_t npages);
+size_t caches_area_bytes(uint32_t npages);
+
+/* the slot of the spare area cache tc is in; -1 if it is not in one */
+int caches_slot_of(const slabs_t *s, const tcache_t *tc);
+
+/* fn(arg, offset, length) for each slot of the spare area that holds a
+ * cache (the copy a fork child gets must have them); -1 if fn fails */
+int caches_slot_ranges(const slabs_t *s,
+		int (*fn)(void *arg, size_t off, size_t len), void *arg);
 
 /* this thread's index (0: none yet); tcaches[0] is always tc_none */
 extern VM_TLS uint32_t vm_tindex;

@@ -25,12 +25,24 @@ home_list(void *ctx, uint32_t home, unsigned cls)
 	return &tc->lists[cls];
 }
 
+size_t
+slabs_spare_bytes(uint32_t npages)
+{
+	sc_init();
+	return caches_area_bytes(npages);
+}
+
 void
 slabs_init(slabs_t *s, region_t *rg, extents_t *ex, uint64_t key,
 		void *(*xfer)[BIN_XFER_MAX])
 {
 	s->rg = rg;
 	s->ex = ex;
+	s->nslots = caches_area_slots(rg->npages);
+	s->slots_used = 0;
+	s->slots_reserved = 0;
+	s->slot_bytes = VM_ALIGN_UP(tcache_bytes(), VM_PAGE);
+	s->ncache_runs = 0;
 	s->large_key = key;
 	s->tag_key = ~key;
 	/* large runs cached by one thread: at most 1/32 of the pool, 32 MiB */

@@ -167,11 +167,3 @@ small_unfreed(slabs_t *s, run_t *run, const void *ptr)
 	return false;
 }
 
-bool
-small_owned(slabs_t *s, run_t *run, const void *ptr)
-{
-	if (bin_owns(&s->bins[run->cls], run, ptr, s->rg))
-		return true;
-	vm_err("%p is not a live object of pool %p", ptr, pool_of(s));
-	return false;
-}

@@ -133,11 +133,8 @@ void small_free(slabs_t *s, run_t *run, void *ptr);
 run_t *small_live(slabs_t *s, const void *ptr);
 /* true unless ptr, a pointer into the slab run, is not the start of an
  * object, or it is free in its slab or in a thread's cache: realloc's
- * full test */
+ * and malloc_usable_size's full test */
 bool small_unfreed(slabs_t *s, run_t *run, const void *ptr);
-/* true if ptr is an object of the slab run that its slab counts in use
- * (malloc_usable_size's test: a cached object counts as in use) */
-bool small_owned(slabs_t *s, run_t *run, const void *ptr);
 
 /* the usable bytes of an object of the slab run */
 static inline size_t

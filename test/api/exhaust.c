@@ -5,8 +5,11 @@
  * objects fits again, 80% of the pool in one object); vmem_check() == 1
  * throughout; the calls that need no space (free, usable size, shrinking
  * realloc) still work on a full pool; and capacity: 4 KiB objects fill at
- * least 90% of the pool.
+ * least 90% of the pool; the thread caches of threads that first used
+ * the pool when it was half full do not split the emptied pool.
  */
+#include <pthread.h>
+
 #include "testutil.h"
 
 static VMEM *Vmp;
@@ -235,6 +238,79 @@ START_TEST(test_exhaust_mixed)
 }
 END_TEST
 
+/* a thread that takes its cache in the pool, then waits to be let go */
+struct cache_thread {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started, go;
+};
+
+static void *
+cache_thread_main(void *arg)
+{
+	struct cache_thread *t = arg;
+	void *p = vmem_malloc(Vmp, 100);	/* this thread's cache is made */
+	ck_assert_ptr_nonnull(p);
+	vmem_free(Vmp, p);
+	pthread_mutex_lock(&t->mu);
+	t->started = 1;
+	pthread_cond_broadcast(&t->cv);
+	while (!t->go)
+		pthread_cond_wait(&t->cv, &t->mu);
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/*
+ * Threads that first use the pool while its front is full keep their
+ * caches for their lives; once everything is freed the pool must hold one
+ * object of almost its whole size again, as a fresh pool does (it held
+ * half of it when the caches went wherever there was room).
+ */
+START_TEST(test_thread_caches_leave_pool_whole)
+{
+	size_t fresh = tu_max_alloc(Vmp, VMEM_MIN_POOL, 16 * TU_KIB);
+	enum { NTHREADS = 3, NOBJS = 96 };
+	void *objs[NOBJS];
+	pthread_t tid[NTHREADS];
+	struct cache_thread t = {
+		PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0
+	};
+	for (int k = 0; k < NTHREADS; k++) {
+		/* fill a further part of the pool, then start a thread */
+		for (int i = 0; i < NOBJS / NTHREADS; i++) {
+			void *p = vmem_malloc(Vmp, 64 * TU_KIB + 512 * (size_t)i);
+			ck_assert_ptr_nonnull(p);
+			objs[k * (NOBJS / NTHREADS) + i] = p;
+		}
+		t.started = 0;
+		ck_assert_int_eq(pthread_create(&tid[k], NULL,
+				cache_thread_main, &t), 0);
+		pthread_mutex_lock(&t.mu);
+		while (!t.started)
+			pthread_cond_wait(&t.cv, &t.mu);
+		pthread_mutex_unlock(&t.mu);
+	}
+	for (int i = 0; i < NOBJS; i++)
+		vmem_free(Vmp, objs[i]);
+	ck_assert_int_eq(vmem_check(Vmp), 1);
+	size_t now = tu_max_alloc(Vmp, VMEM_MIN_POOL, 16 * TU_KIB);
+	printf("largest object: %zu KiB in the fresh pool, %zu KiB with %d "
+			"more threads' caches\n", fresh / TU_KIB, now / TU_KIB,
+			NTHREADS);
+	/* the caches themselves take a few pages each */
+	ck_assert_msg(now + NTHREADS * 64 * TU_KIB >= fresh,
+			"emptied pool holds %zu bytes in one object, a fresh "
+			"one %zu", now, fresh);
+	pthread_mutex_lock(&t.mu);
+	t.go = 1;
+	pthread_cond_broadcast(&t.cv);
+	pthread_mutex_unlock(&t.mu);
+	for (int k = 0; k < NTHREADS; k++)
+		ck_assert_int_eq(pthread_join(tid[k], NULL), 0);
+}
+END_TEST
+
 /* on a full pool, the calls that need no new space still work */
 START_TEST(test_full_pool_calls)
 {
@@ -329,5 +405,6 @@ main(void)
 	tcase_add_test(tc, test_exhaust_mixed);
 	tcase_add_test(tc, test_full_pool_calls);
 	tcase_add_test(tc, test_capacity_4k);
+	tcase_add_test(tc, test_thread_caches_leave_pool_whole);
 	return tu_run(s);
 }

@@ -447,9 +447,43 @@ START_TEST(test_refill_ramp)
 }
 END_TEST
 
+/*
+ * Frees this thread's cache tc of the 64 MiB region pool vmp as if it were
+ * an object: refused with a message saying why, the cache still in place,
+ * usable size 0; then frees the object a and deletes the pool.
+ */
+static void
+assert_cache_not_an_object(VMEM *vmp, tcache_t *tc, void *a, const char *why)
+{
+	vmem_free(vmp, tc);
+	ck_assert_msg(strstr(vmem_errormsg(), why) != NULL, "\"%s\" does not "
+			"say \"%s\"", vmem_errormsg(), why);
+	ck_assert_ptr_eq(atomic_load(&vmp->slabs.tcaches[vm_tindex]), tc);
+	ck_assert_ptr_null(vmem_malloc_usable_size(vmp, tc) ? tc : NULL);
+	vmem_free(vmp, a);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	region_pool_delete(vmp, 64 * TU_MIB);
+}
+
+/* a cache in the pool's spare area is not an object */
+START_TEST(test_free_of_a_slot_cache_refused)
+{
+	VMEM *vmp = region_pool(64 * TU_MIB);
+	void *a = vmem_malloc(vmp, 100);
+	tcache_t *tc = tc_real(atomic_load(&vmp->slabs.tcaches[vm_tindex]));
+	ck_assert_ptr_nonnull(tc);
+	ck_assert_int_eq(caches_slot_of(&vmp->slabs, tc), 0);
+	ck_assert_uint_lt((uintptr_t)tc, vmp->region.data_start);
+	assert_cache_not_an_object(vmp, tc, a, "not an object");
+}
+END_TEST
+
+/* a cache in a run of the data area (once the slots are taken: here the
+ * pool is told it has none) is refused too, though its run is large */
 START_TEST(test_free_of_a_cache_refused)
 {
 	VMEM *vmp = region_pool(64 * TU_MIB);
+	vmp->slabs.nslots = 0;
 	void *a = vmem_malloc(vmp, 100);
 	tcache_t *tc = tc_real(atomic_load(&vmp->slabs.tcaches[vm_tindex]));
 	ck_assert_ptr_nonnull(tc);
@@ -459,14 +493,11 @@ START_TEST(test_free_of_a_cache_refused)
 	ck_assert_uint_eq(run->cls, RUN_CLS_TCACHE);
 	ck_assert_uint_ge(run->npages, LCACHE_MIN_PAGES);
 	ck_assert_uint_le(run->npages, LCACHE_MAX_PAGES);
-	vmem_free(vmp, tc);
-	ck_assert_ptr_nonnull(strstr(vmem_errormsg(), "not the start of a "
-			"live object"));
-	ck_assert_ptr_eq(atomic_load(&vmp->slabs.tcaches[vm_tindex]), tc);
-	ck_assert_ptr_null(vmem_malloc_usable_size(vmp, tc) ? tc : NULL);
-	vmem_free(vmp, a);
-	ck_assert_int_eq(vmem_check(vmp), 1);
-	region_pool_delete(vmp, 64 * TU_MIB);
+	/* cut from the top of the pool */
+	ck_assert_uint_eq(region_run_page(&vmp->region, run) + run->npages,
+			vmp->region.npages);
+	ck_assert_uint_eq(vmp->slabs.ncache_runs, 1);
+	assert_cache_not_an_object(vmp, tc, a, "not the start of a live object");
 }
 END_TEST
 
@@ -701,6 +732,7 @@ main(void)
 	tcase_add_test(tc, test_large_mark_collision);
 	tcase_add_test(tc, test_many_pools_many_threads);
 	tcase_add_test(tc, test_fork_while_four_threads_allocate);
+	tcase_add_test(tc, test_free_of_a_slot_cache_refused);
 	tcase_add_test(tc, test_free_of_a_cache_refused);
 	tcase_add_test(tc, test_transfer_stack);
 	tcase_add_test(tc, test_slab_homes);

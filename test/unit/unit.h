@@ -27,7 +27,7 @@ bare_init(struct bare *b, uint32_t npages)
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	ck_assert_ptr_ne(b->map, MAP_FAILED);
 	sc_init();
-	region_init(&b->rg, (uintptr_t)b->map, npages, VM_PAGE);
+	region_init(&b->rg, (uintptr_t)b->map, npages, VM_PAGE, 0);
 	extents_init(&b->ex, &b->rg, NULL);
 }
 

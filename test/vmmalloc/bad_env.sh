@@ -9,7 +9,9 @@
 #    on tmpfs); a directory that is empty, does not exist, is a regular file,
 #    is not writable (as root: as user nobody via setpriv, and a read-only
 #    bind mount via unshare -m when allowed); VMMALLOC_FORK not one of
-#    0..3. Refused means: exit status exactly 1 (not a signal, not 0),
+#    0..3; a pool larger than the file size limit (ulimit -f: EFBIG,
+#    never SIGXFSZ); and, by the debug library, a VMMALLOC_LOG_FILE that
+#    cannot be opened and VMMALLOC_LOG_LEVEL other than 0..4. Refused means: exit status exactly 1 (not a signal, not 0),
 #    nothing on stdout (main never ran: no "hello"), exactly one line on
 #    stderr, starting "libvmmalloc: ". And no file left in the directory.
 #  - accepted: sizes in bytes, with K, M, G (powers of 1024), the minimum
@@ -108,6 +110,23 @@ for lib in "$LIB" "$DLIB"; do
 		refused "$lib" "VMMALLOC_FORK='$f'" VMMALLOC_POOL_DIR="$dir" \
 			VMMALLOC_POOL_SIZE=64M VMMALLOC_FORK="$f"
 	done
+	# the log (the debug library's: the release one writes no log)
+	if [ "$lib" = "$DLIB" ]; then
+		refused "$lib" "a VMMALLOC_LOG_FILE that cannot be opened" \
+			VMMALLOC_POOL_DIR="$dir" VMMALLOC_POOL_SIZE=64M \
+			VMMALLOC_LOG_FILE="$SCRATCH/no/such/dir/log"
+		for l in abc 9 -1 5 " 1" 1x; do
+			refused "$lib" "VMMALLOC_LOG_LEVEL='$l'" \
+				VMMALLOC_POOL_DIR="$dir" VMMALLOC_POOL_SIZE=64M \
+				VMMALLOC_LOG_LEVEL="$l"
+		done
+	fi
+
+	# a file size limit below the pool: EFBIG, not death by SIGXFSZ
+	VRUN_PREFIX=(sh -c 'ulimit -f 32768 && exec "$@"' sh)
+	refused "$lib" "a pool above the file size limit (ulimit -f 32768)" \
+		VMMALLOC_POOL_DIR="$dir" VMMALLOC_POOL_SIZE=64M
+	VRUN_PREFIX=()
 	empty_dir "$dir" "after the refused runs"
 
 	# what is accepted
@@ -126,6 +145,14 @@ for lib in "$LIB" "$DLIB"; do
 		accepted "$lib" "VMMALLOC_FORK=$f" - VMMALLOC_POOL_DIR="$dir" \
 			VMMALLOC_POOL_SIZE=16M VMMALLOC_FORK="$f"
 	done
+	for l in 0 ""; do
+		accepted "$lib" "VMMALLOC_LOG_LEVEL='$l'" - VMMALLOC_POOL_DIR="$dir" \
+			VMMALLOC_POOL_SIZE=16M VMMALLOC_LOG_LEVEL="$l"
+	done
+	VRUN_PREFIX=(sh -c 'ulimit -f 32768 && exec "$@"' sh)
+	accepted "$lib" "a pool within the file size limit (ulimit -f 32768)" - \
+		VMMALLOC_POOL_DIR="$dir" VMMALLOC_POOL_SIZE=16M
+	VRUN_PREFIX=()
 	empty_dir "$dir" "after the accepted runs"
 
 	# lower case: either way, but properly

@@ -6,7 +6,9 @@
 # lib_*.c as shared libraries).
 #
 # It runs, each under `timeout` so that a hang fails instead of blocking:
-#  - inpool (every malloc-family call lands in the pool, threads, fork)
+#  - inpool (every malloc-family call lands in the pool, threads, fork;
+#    modes 2 and 3 say once in the debug log that a fork with other
+#    threads running copies a heap they may still write)
 #    with the release and the debug library, VMMALLOC_FORK 0..3 (mode 0
 #    without fork: libvmmalloc(7) leaves it undefined), on tmpfs; on the
 #    disk (${TMPDIR:-/tmp}) in modes 2 and 3; and mode 3 where the copy
@@ -166,6 +168,20 @@ for variant in release debug; do
 			VMMALLOC_POOL_DIR='$POOLDIR' VMMALLOC_POOL_SIZE=64M \
 			VMMALLOC_FORK="$mode" -- "$TBIN/inpool" "${expect[$mode]}"
 	done
+done
+# inpool forks while two threads allocate: modes 2 and 3 copy the heap
+# before fork() and must say so once in the debug log (libvmmalloc(7));
+# mode 1 is exact and says nothing
+for mode in 1 2 3; do
+	name=inpool-debug-fork$mode-log1
+	prog "$name" 60 LD_PRELOAD="$DLIB" VMMALLOC_LOG_LEVEL=1 \
+		VMMALLOC_POOL_DIR='$POOLDIR' VMMALLOC_POOL_SIZE=64M \
+		VMMALLOC_FORK="$mode" -- "$TBIN/inpool" "${expect[$mode]}"
+	want=$((mode == 1 ? 0 : 1))
+	n=$(grep -c "VMMALLOC_FORK=$mode: fork() while [0-9]* other threads run" \
+		"$LOGS/$name.log")
+	report "$name-says-it-once" "$([ "$n" -eq "$want" ]; echo $?)" \
+		"$n warning line(s), want $want"
 done
 # on the disk file system
 POOLBASE=$VMMTEST_DISK
