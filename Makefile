@@ -33,6 +33,8 @@ DBG_FLAGS  := -O0 -g -DVM_DEBUG=3
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -DVM_DEBUG=2 \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
 TSAN_FLAGS := -O1 -g -DVM_DEBUG=1 -fsanitize=thread
+# fault injection (src/base/fault.h): libraries in $(BUILD)/fault
+FAULT_FLAGS := -O1 -g -DVM_DEBUG=2 -DVM_FAULT_INJECT=1
 ASAN_LD := -fsanitize=address,undefined
 TSAN_LD := -fsanitize=thread
 
@@ -45,7 +47,7 @@ CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 # objects of one variant: $(call objs,VARIANT)
 objs = $(patsubst src/%.c,$(BUILD)/obj/$(1)/%.o,$(CORE_SRCS))
 
-.PHONY: all lib demo deps bench-deps check check-all check-release check-vmmalloc check-dax \
+.PHONY: all lib demo deps bench-deps fault-lib check check-all check-release check-vmmalloc check-dax \
 	check-install check-man \
 	check-asan check-tsan \
 	bench install uninstall clean
@@ -77,6 +79,9 @@ $(BUILD)/obj/asan/%.o: src/%.c $(CORE_HDRS)
 $(BUILD)/obj/tsan/%.o: src/%.c $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(call say,CC,$@) $(CC) $(BASEFLAGS) $(TSAN_FLAGS) $(CFLAGS) -c $< -o $@
+$(BUILD)/obj/fault/%.o: src/%.c $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(call say,CC,$@) $(CC) $(BASEFLAGS) $(FAULT_FLAGS) $(CFLAGS) -c $< -o $@
 
 # shared and static library of one variant into one directory
 define libvariant
@@ -95,6 +100,7 @@ $(eval $(call libvariant,release,$(BUILD),))
 $(eval $(call libvariant,debug,$(BUILD)/debug,))
 $(eval $(call libvariant,asan,$(BUILD)/asan,$$(ASAN_LD)))
 $(eval $(call libvariant,tsan,$(BUILD)/tsan,$$(TSAN_LD)))
+$(eval $(call libvariant,fault,$(BUILD)/fault,))
 
 # ---- libvmmalloc -----------------------------------------------------------
 INTERPOSE_SRCS := $(filter-out src/interpose/launcher.c,\
@@ -108,6 +114,9 @@ $(BUILD)/obj/vmmalloc/%.o: src/%.c $(CORE_HDRS)
 $(BUILD)/obj/vmmalloc-debug/%.o: src/%.c $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(call say,CC,$@) $(CC) $(BASEFLAGS) $(DBG_FLAGS) -DVM_INTERPOSE=1 $(CFLAGS) -c $< -o $@
+$(BUILD)/obj/vmmalloc-fault/%.o: src/%.c $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(call say,CC,$@) $(CC) $(BASEFLAGS) $(FAULT_FLAGS) -DVM_INTERPOSE=1 $(CFLAGS) -c $< -o $@
 
 define vmmallocvariant
 $(2)/libvmmalloc.so.$(SOVER): $(call iobjs,$(1)) src/interpose/libvmmalloc.map
@@ -123,6 +132,9 @@ $(2)/libvmmalloc.a: $(call iobjs,$(1))
 endef
 $(eval $(call vmmallocvariant,vmmalloc,$(BUILD)))
 $(eval $(call vmmallocvariant,vmmalloc-debug,$(BUILD)/debug))
+$(eval $(call vmmallocvariant,vmmalloc-fault,$(BUILD)/fault))
+# the libraries of the fault-injection build (src/base/fault.h)
+fault-lib: $(BUILD)/fault/libvmem.so $(BUILD)/fault/libvmmalloc.so
 
 # the launcher finds the library it was built beside (make install builds
 # one that names the installed library)
@@ -146,11 +158,13 @@ TFLAGS := -std=c11 -D_GNU_SOURCE -pthread -Iinclude -Isrc -Itest $(WARN) \
 # $(call testbins,VARIANT-DIR) -> the test binaries of a variant
 testbins = $(patsubst test/%.c,$(1)/test/%,$(UNIT_SRCS) $(API_SRCS) $(STRESS_SRCS))
 
-# $(call testvariant,BUILDDIR,LIBDIR-FOR-UNIT,LIBDIR-FOR-API,FLAGS)
+# $(call testvariant,BUILDDIR,LIBDIR-FOR-UNIT,LIBDIR-FOR-API,FLAGS,UNIT-FLAGS)
+# (a unit test sees the core's structures: UNIT-FLAGS give it the VM_DEBUG
+# of the library it links, where FLAGS do not)
 define testvariant
 $(1)/test/unit/%: test/unit/%.c $(2)/libvmem.a $(TEST_HDRS) $(CORE_HDRS)
 	@mkdir -p $$(@D)
-	$$(call say,CC,$$@) $(CC) $(TFLAGS) $(4) $$< -o $$@ $(2)/libvmem.a $(CHECK_LIBS) -lm
+	$$(call say,CC,$$@) $(CC) $(TFLAGS) $(4) $(5) $$< -o $$@ $(2)/libvmem.a $(CHECK_LIBS) -lm
 $(1)/test/api/%: test/api/%.c $(3)/libvmem.so $(TEST_HDRS) include/libvmem.h
 	@mkdir -p $$(@D)
 	$$(call say,CC,$$@) $(CC) $(TFLAGS) $(4) $$< -o $$@ -L$(3) -Wl,-rpath,$(abspath $(3)) -lvmem $(CHECK_LIBS) -lm
@@ -158,7 +172,7 @@ $(1)/test/stress/%: test/stress/%.c $(3)/libvmem.so $(TEST_HDRS) include/libvmem
 	@mkdir -p $$(@D)
 	$$(call say,CC,$$@) $(CC) $(TFLAGS) $(4) $$< -o $$@ -L$(3) -Wl,-rpath,$(abspath $(3)) -lvmem $(CHECK_LIBS) -lm
 endef
-$(eval $(call testvariant,$(BUILD),$(BUILD)/debug,$(BUILD),-O2 -g))
+$(eval $(call testvariant,$(BUILD),$(BUILD)/debug,$(BUILD),-O2 -g,-DVM_DEBUG=3))
 $(eval $(call testvariant,$(BUILD)/asan,$(BUILD)/asan,$(BUILD)/asan,-O1 -g $(ASAN_FLAGS)))
 $(eval $(call testvariant,$(BUILD)/tsan,$(BUILD)/tsan,$(BUILD)/tsan,-O1 -g $(TSAN_FLAGS)))
 
@@ -311,3 +325,6 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)
+
+# a test suite with targets of its own keeps them beside it (test/X/X.mk)
+include $(sort $(wildcard test/*/*.mk))

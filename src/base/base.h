@@ -7,6 +7,7 @@
  *   log.h       error messages, the debug log, the output sink
  *   fmt.h       formatting that never allocates
  *   stack.h     a bounded stack of pointers (the thread caches' stacks)
+ *   fault.h     fault injection of system calls, in test builds only
  *
  * Nothing here knows about pools, runs or objects.
  * Owns nothing: it only gathers the headers of this folder.
@@ -20,5 +21,6 @@
 #include "base/log.h"
 #include "base/fmt.h"
 #include "base/stack.h"
+#include "base/fault.h"
 
 #endif /* VM_BASE_H */

@@ -15,45 +15,116 @@
  *   3. bin locks of one pool, in class order (only vmem_check and the
  *      stats walk hold several; the allocation paths hold at most one)
  *   4. the extent lock of one pool
+ *   5. the thread index lock (caches.c): nothing is taken under it
+ * The ranks of one pool order only that pool's locks: fork's handlers take
+ * every lock of every pool, pool after pool, under the registry lock.
  * A bin holds its lock while it takes a slab from the extent manager or
  * gives one back. When the pool is full, the caller drops every lock
  * before it asks the other bins for their reserves (pool_reclaim).
- * Owns: nothing but the word of each lock; vm_lock_wait (lock.c) is
- * the slow path.
+ *
+ * The witness (builds with assertions, VM_DEBUG >= 1) checks that order
+ * as it is used: each lock carries its rank, its order among the locks
+ * of its rank (a bin's: its class + 1; 0 where a rank has one lock) and
+ * its domain (its pool; NULL for the process-wide locks), and each thread
+ * the locks it holds. Taking a lock whose rank is not above that of every
+ * lock held of the same domain (or of any held lock, for a process-wide
+ * one), unless both are of one rank with orders rising, stops the program
+ * with both locks named: a deadlock that has not happened yet. An unranked
+ * lock (rank 0: not yet given one by vm_lock_rank) is not checked.
+ * Owns: nothing but the words of each lock and, in debug builds, each
+ * thread's list of held locks (lock.c); vm_lock_wait is the slow path.
  * Thread safety: a lock may be taken from any thread; it is not
- * recursive.
+ * recursive; a thread releases only locks it took.
  */
 #ifndef VM_LOCK_H
 #define VM_LOCK_H
 
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+/* the ranks (see above) */
+enum vm_lock_rank_e {
+	VM_RANK_NONE = 0,	/* not checked */
+	VM_RANK_REGISTRY = 1,
+	VM_RANK_CACHES = 2,
+	VM_RANK_BIN = 3,
+	VM_RANK_EXTENTS = 4,
+	VM_RANK_THREAD_INDEX = 5,
+};
 
 typedef struct vm_lock_s {
 	atomic_int held;
+#if VM_DEBUG
+	uint16_t rank;		/* enum vm_lock_rank_e */
+	uint16_t order;		/* among the locks of one rank and domain */
+	const void *domain;	/* the pool; NULL: process-wide */
+	const char *name;
+#endif
 } vm_lock_t;
 
-#define VM_LOCK_INITIALIZER { 0 }
+#if VM_DEBUG
+#define VM_LOCK_INITIALIZER_RANKED(rank, name) { 0, rank, 0, NULL, name }
+#else
+#define VM_LOCK_INITIALIZER_RANKED(rank, name) { 0 }
+#endif
 
+/* makes l free; keeps its rank (a fork child re-initialises held locks) */
 static inline void
 vm_lock_init(vm_lock_t *l)
 {
 	atomic_init(&l->held, 0);
 }
 
+/* gives l its place in the lock order (a no-op without assertions) */
+static inline void
+vm_lock_rank(vm_lock_t *l, enum vm_lock_rank_e rank, unsigned order,
+		const void *domain, const char *name)
+{
+#if VM_DEBUG
+	l->rank = (uint16_t)rank;
+	l->order = (uint16_t)order;
+	l->domain = domain;
+	l->name = name;
+#else
+	(void)l, (void)rank, (void)order, (void)domain, (void)name;
+#endif
+}
+
 void vm_lock_wait(vm_lock_t *l);
+
+#if VM_DEBUG
+/* the witness (lock.c): before taking l, after taking it, at release */
+void vm_lock_witness_check(const vm_lock_t *l);
+void vm_lock_witness_push(const vm_lock_t *l);
+void vm_lock_witness_pop(const vm_lock_t *l);
+#endif
+/* in a fork child: the calling thread holds no lock any more (the
+ * handlers re-initialise what the parent's prepare handler took) */
+void vm_lock_witness_reset(void);
 
 static inline void
 vm_lock(vm_lock_t *l)
 {
+#if VM_DEBUG
+	vm_lock_witness_check(l);
+#endif
 	if (__builtin_expect(atomic_exchange_explicit(&l->held, 1,
 			memory_order_acquire) != 0, 0))
 		vm_lock_wait(l);
+#if VM_DEBUG
+	vm_lock_witness_push(l);
+#endif
 }
 
 static inline void
 vm_unlock(vm_lock_t *l)
 {
+#if VM_DEBUG
+	vm_lock_witness_pop(l);
+#endif
 	atomic_store_explicit(&l->held, 0, memory_order_release);
 }
 

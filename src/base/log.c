@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fault.h"
 #include "base/fmt.h"
 #include "base/log.h"
 
@@ -91,7 +92,8 @@ open_log(void)
 {
 	if (log_path[0] == '\0')
 		return;
-	int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int fd = VM_SYS("open", EMFILE, -1, open(log_path,
+			O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
 	if (fd >= 0) {
 		log_fd = fd;
 		return;

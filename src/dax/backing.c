@@ -21,7 +21,8 @@
 int
 backing_open_tmpfile(const char *dir)
 {
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	int fd = VM_SYS("open", EMFILE, -1, open(dir,
+			O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600));
 	if (fd >= 0 || errno != EOPNOTSUPP)
 		return fd;
 	/* the file system has no O_TMPFILE: a named file, unlinked at once */
@@ -31,7 +32,7 @@ backing_open_tmpfile(const char *dir)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = mkostemp(path, O_CLOEXEC);
+	fd = VM_SYS("open", EMFILE, -1, mkostemp(path, O_CLOEXEC));
 	if (fd < 0)
 		return -1;
 	(void)unlink(path);
@@ -71,14 +72,16 @@ size_sparse(int fd, size_t size, const struct statfs *fs)
 	int e = fsize_allows(size);
 	if (e != 0)
 		return e;
-	return ftruncate(fd, (off_t)size) == 0 ? 0 : errno;
+	return VM_SYS("ftruncate", EIO, -1, ftruncate(fd, (off_t)size)) == 0 ?
+			0 : errno;
 }
 
 int
 backing_fallocate(int fd, size_t off, size_t len)
 {
 	int e = fsize_allows((uint64_t)off + len);
-	return e != 0 ? e : posix_fallocate(fd, (off_t)off, (off_t)len);
+	return e != 0 ? e : VM_SYS_ERRNO("fallocate", ENOSPC,
+			posix_fallocate(fd, (off_t)off, (off_t)len));
 }
 
 void *
@@ -86,13 +89,14 @@ backing_map_aligned(int fd, size_t len, size_t align)
 {
 	/* reserve room to slide into, then map over the aligned part */
 	size_t span = len + align;
-	char *area = span < len ? MAP_FAILED : mmap(NULL, span, PROT_NONE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *area = span < len ? MAP_FAILED : VM_SYS("mmap", ENOMEM,
+			MAP_FAILED, mmap(NULL, span, PROT_NONE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
 	if (area == MAP_FAILED)
 		return MAP_FAILED;
 	char *start = (char *)VM_ALIGN_UP((uintptr_t)area, align);
-	void *p = mmap(start, len, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_FIXED, fd, 0);
+	void *p = VM_SYS("mmap", ENOMEM, MAP_FAILED, mmap(start, len,
+			PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0));
 	if (p == MAP_FAILED) {
 		int e = errno;
 		munmap(area, span);
@@ -118,8 +122,8 @@ map_pool_file(int fd, size_t size)
 {
 	void *addr = backing_map_aligned(fd, size, BACKING_MAP_ALIGN);
 	if (addr == MAP_FAILED)
-		addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-				fd, 0);
+		addr = VM_SYS("mmap", ENOMEM, MAP_FAILED, mmap(NULL, size,
+				PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
 	return addr;
 }
 
@@ -167,7 +171,7 @@ backing_file_create(backing_t *b, const char *dir, size_t size, bool lazy)
 		return -1;
 	}
 	struct statfs fs;
-	bool have_fs = fstatfs(fd, &fs) == 0;
+	bool have_fs = VM_SYS("fstatfs", EIO, -1, fstatfs(fd, &fs)) == 0;
 	size_t page = file_page(have_fs ? &fs : NULL, dir);
 	if (page != 0 && size > SIZE_MAX - page) {
 		vm_err("size %zu too large", size);
@@ -217,12 +221,16 @@ backing_decommit(const backing_t *b, size_t off, size_t len)
 	switch (b->kind) {
 	case BACKING_FILE:
 		if (b->private_map)	/* children may still read the file */
-			return madvise((char *)b->addr + off, len,
-					MADV_DONTNEED);
-		return fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				(off_t)off, (off_t)len);
+			return VM_SYS("madvise", EAGAIN, -1,
+					madvise((char *)b->addr + off, len,
+					MADV_DONTNEED));
+		return VM_SYS("punch", EIO, -1, fallocate(b->fd,
+				FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				(off_t)off, (off_t)len));
 	case BACKING_REGION:
-		return madvise((char *)b->addr + off, len, MADV_DONTNEED);
+		return VM_SYS("madvise", EAGAIN, -1,
+				madvise((char *)b->addr + off, len,
+				MADV_DONTNEED));
 	case BACKING_DEVDAX:
 		break;	/* no page cache, nothing to give back */
 	}

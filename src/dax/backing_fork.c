@@ -29,8 +29,8 @@ backing_remap_private(backing_t *b)
 	}
 	if (b->private_map)
 		return 0;
-	void *p = mmap(b->addr, b->size, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_FIXED, b->fd, 0);
+	void *p = VM_SYS("mmap", ENOMEM, MAP_FAILED, mmap(b->addr, b->size,
+			PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, b->fd, 0));
 	if (p == MAP_FAILED)
 		return -1;
 	b->private_map = true;
@@ -48,7 +48,8 @@ copy_range(int src, int dst, off_t off, size_t len)
 	while (len > 0) {
 		ssize_t n;
 		if (!plain) {
-			n = copy_file_range(src, &in, dst, &out, len, 0);
+			n = VM_SYS("copy_file_range", EIO, -1,
+					copy_file_range(src, &in, dst, &out, len, 0));
 			if (n < 0 && (errno == EXDEV || errno == ENOSYS ||
 					errno == EOPNOTSUPP || errno == EINVAL)) {
 				plain = true;
@@ -56,7 +57,7 @@ copy_range(int src, int dst, off_t off, size_t len)
 			}
 		} else {
 			size_t chunk = len < sizeof(buf) ? len : sizeof(buf);
-			n = pread(src, buf, chunk, in);
+			n = VM_SYS("pread", EIO, -1, pread(src, buf, chunk, in));
 			if (n > 0) {
 				ssize_t w = pwrite(dst, buf, (size_t)n, out);
 				if (w != n)
@@ -106,8 +107,8 @@ backing_copy_range(const backing_t *b, int fd, size_t off, size_t len)
 int
 backing_adopt_file(backing_t *b, int fd)
 {
-	void *p = mmap(b->addr, b->size, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_FIXED, fd, 0);
+	void *p = VM_SYS("mmap", ENOMEM, MAP_FAILED, mmap(b->addr, b->size,
+			PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0));
 	if (p == MAP_FAILED)
 		return -1;
 	close(b->fd);
@@ -127,8 +128,9 @@ backing_copy_close(int fd)
 void *
 backing_anon_create(const backing_t *b)
 {
-	void *p = mmap(NULL, b->size, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p = VM_SYS("mmap", ENOMEM, MAP_FAILED, mmap(NULL, b->size,
+			PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
 	return p != MAP_FAILED ? p : NULL;
 }
 
@@ -141,8 +143,8 @@ backing_anon_destroy(const backing_t *b, void *copy)
 int
 backing_anon_adopt(backing_t *b, void *copy)
 {
-	void *p = mremap(copy, b->size, b->size,
-			MREMAP_MAYMOVE | MREMAP_FIXED, b->addr);
+	void *p = VM_SYS("mremap", ENOMEM, MAP_FAILED, mremap(copy, b->size,
+			b->size, MREMAP_MAYMOVE | MREMAP_FIXED, b->addr));
 	if (p == MAP_FAILED)
 		return -1;
 	close(b->fd);

@@ -32,7 +32,8 @@ devdax_is_dax(const char *sysfs_root, const struct stat *st)
 			sysfs_root, major(st->st_rdev), minor(st->st_rdev));
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return 0;
-	ssize_t len = readlink(path, target, sizeof(target) - 1);
+	ssize_t len = VM_SYS("readlink", EIO, -1, readlink(path, target,
+			sizeof(target) - 1));
 	if (len < 0)
 		return 0;
 	target[len] = '\0';
@@ -45,11 +46,11 @@ devdax_is_dax(const char *sysfs_root, const struct stat *st)
 static int
 read_number(const char *path, size_t *value)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = VM_SYS("open", EMFILE, -1, open(path, O_RDONLY | O_CLOEXEC));
 	if (fd < 0)
 		return -1;
 	char buf[64];
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	ssize_t n = VM_SYS("read", EIO, -1, read(fd, buf, sizeof(buf) - 1));
 	close(fd);
 	if (n <= 0) {
 		errno = EINVAL;
@@ -145,7 +146,7 @@ backing_devdax_create(backing_t *b, const char *path, const struct stat *st,
 		errno = EINVAL;
 		return -1;
 	}
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int fd = VM_SYS("open", EMFILE, -1, open(path, O_RDWR | O_CLOEXEC));
 	if (fd < 0) {
 		int e = errno;
 		vm_err("cannot open the device DAX %s: %s", path,
@@ -153,7 +154,7 @@ backing_devdax_create(backing_t *b, const char *path, const struct stat *st,
 		errno = e;
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+	if (VM_SYS("flock", ENOLCK, -1, flock(fd, LOCK_EX | LOCK_NB)) != 0) {
 		int e = errno;
 		close(fd);
 		if (e == EWOULDBLOCK) {

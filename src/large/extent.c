@@ -243,6 +243,9 @@ alloc_run(extents_t *ex, region_t *rg, size_t npages, size_t align,
 		ex->nlarge++;
 		ex->nmalloc_large++;
 	}
+	vm_assert_expensive(extents_run_valid(rg, start) &&
+			(lead == 0 || extents_run_valid(rg, page)) &&
+			(trail == 0 || extents_run_valid(rg, start + n)));
 	vm_unlock(&ex->lock);
 	return run;
 }
@@ -298,6 +301,7 @@ extents_free(extents_t *ex, region_t *rg, run_t *run)
 	uint32_t free_page = release_locked(ex, rg, page, npages);
 	if (kind == RUN_LARGE)
 		purge_freed(ex, rg, page, npages, free_page);
+	vm_assert_expensive(extents_run_valid(rg, free_page));
 	vm_unlock(&ex->lock);
 	return true;
 }
@@ -379,6 +383,15 @@ grow_locked(extents_t *ex, region_t *rg, uint32_t page, uint32_t want)
 	return true;
 }
 
+/* is the run after the one at page free? (for the checks of resize) */
+static bool
+free_at_end(const region_t *rg, uint32_t page)
+{
+	uint32_t end = page + region_run(rg, page)->npages;
+	const run_t *next = end < rg->npages ? region_lookup(rg, end) : NULL;
+	return next != NULL && next->kind == RUN_FREE;
+}
+
 bool
 extents_resize(extents_t *ex, region_t *rg, run_t *run, size_t npages)
 {
@@ -394,6 +407,9 @@ extents_resize(extents_t *ex, region_t *rg, run_t *run, size_t npages)
 				grow_locked(ex, rg, page, want);
 		ex->nresize_inplace += done;
 	}
+	vm_assert_expensive(extents_run_valid(rg, page) &&
+			(!free_at_end(rg, page) ||
+			extents_run_valid(rg, page + run->npages)));
 	vm_unlock(&ex->lock);
 	return done;
 }

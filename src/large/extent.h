@@ -90,6 +90,12 @@ bool extents_free(extents_t *ex, region_t *rg, run_t *run);
  * cut from the top of the pool when there is room there (page aligned) */
 run_t *extents_alloc_cache(extents_t *ex, region_t *rg, size_t npages);
 
+/* true if the run at page and what is around it are as an operation of
+ * the extent manager must leave them: its page-map entries; a free run
+ * merged with its neighbours and in order in the tree (vm_assert_expensive
+ * after each operation; extent_valid.c). Caller holds the lock */
+bool extents_run_valid(const region_t *rg, uint32_t page);
+
 /* reserves [off, off + len) of the region's spare area (region.h) in the
  * pool's backing, as purge_commit does for data; false (errno set) if
  * the file system has no room */

@@ -40,6 +40,17 @@ prio_above(uint32_t a, uint32_t b)
 	return pa > pb || (pa == pb && a < b);
 }
 
+bool
+etree_node_valid(const region_t *rg, uint32_t page)
+{
+	const run_t *run = region_run(rg, page);
+	uint32_t l = run->u.tree.left, r = run->u.tree.right;
+	return (l == 0 || (region_run(rg, l)->kind == RUN_FREE &&
+			key_less(rg, l, page) && !prio_above(l, page))) &&
+			(r == 0 || (region_run(rg, r)->kind == RUN_FREE &&
+			key_less(rg, page, r) && !prio_above(r, page)));
+}
+
 static uint32_t *
 left_of(const region_t *rg, uint32_t node)
 {

@@ -16,5 +16,8 @@ void etree_remove(region_t *rg, uint32_t *root, uint32_t page);
 uint32_t etree_lower_bound(const region_t *rg, uint32_t root, uint32_t npages,
 		uint32_t min_page);
 uint32_t etree_priority(uint32_t page);
+/* the node at page keeps the tree's orders with its children (a local
+ * check for debug builds: extent_valid.c) */
+bool etree_node_valid(const region_t *rg, uint32_t page);
 
 #endif /* VM_EXTENT_TREE_H */

@@ -23,6 +23,9 @@
 
 /* malloc when the cache had no object, or size is large */
 void *pool_malloc_slow(VMEM *vmp, size_t size);
+/* debug level 3: counts an operation, and every VMEM_CHECK_EVERY-th runs
+ * vmem_check, stopping the program if the pool is damaged (check_every.c) */
+void pool_check_tick(VMEM *vmp);
 /* free of anything the fast path did not take (a pointer outside the pool
  * too: an error then) */
 void pool_free_slow(VMEM *vmp, void *ptr);
@@ -32,6 +35,8 @@ VM_INLINE void *
 pool_malloc(VMEM *vmp, size_t size)
 {
 	unsigned cls;
+	if (VM_DEBUG >= 3)
+		pool_check_tick(vmp);
 	if (vm_likely(size <= 1024))	/* one test for the commonest sizes */
 		cls = sc_lookup[(size + 15) >> 4];
 	else if (size <= SC_SMALL_MAX)
@@ -54,6 +59,8 @@ pool_malloc(VMEM *vmp, size_t size)
 VM_INLINE bool
 pool_free_fast(VMEM *vmp, void *ptr)
 {
+	if (VM_DEBUG >= 3)
+		pool_check_tick(vmp);
 	region_t *rg = &vmp->region;
 	tcache_t *tc = caches_mine(&vmp->slabs);	/* or tc_none */
 	/* pages of the metadata carry no page map entry: the kind test

@@ -78,6 +78,7 @@ is_own(VMEM *vmp)
 static void
 postfork_child(void)
 {
+	vm_lock_witness_reset();	/* every lock prefork took is re-made */
 	if (hooks != NULL)
 		hooks->child();
 	registry_keep(is_own);

@@ -62,7 +62,8 @@ static uint64_t
 cache_key(const VMEM *vmp)
 {
 	uint64_t k;
-	if (getrandom(&k, sizeof(k), GRND_NONBLOCK) != (ssize_t)sizeof(k)) {
+	if (VM_SYS("getrandom", EAGAIN, -1, getrandom(&k, sizeof(k),
+			GRND_NONBLOCK)) != (ssize_t)sizeof(k)) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		k = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
@@ -78,6 +79,19 @@ cache_key(const VMEM *vmp)
 
 /* the largest pool: page numbers are 32 bits */
 #define POOL_MAX_BYTES	((size_t)REGION_MAX_PAGES << VM_PAGE_SHIFT)
+
+/* the locks of a new pool take their places in the lock order (lock.h) */
+static void
+rank_locks(VMEM *vmp)
+{
+	vm_lock_rank(&vmp->slabs.tc_lock, VM_RANK_CACHES, 0, vmp,
+			"a pool's cache lock");
+	for (unsigned c = 0; c < SC_NCLASSES; c++)
+		vm_lock_rank(&vmp->slabs.bins[c].lock, VM_RANK_BIN, c + 1, vmp,
+				"a pool's bin lock");
+	vm_lock_rank(&vmp->extents.lock, VM_RANK_EXTENTS, 0, vmp,
+			"a pool's extent lock");
+}
 
 /*
  * Builds a pool in [addr, addr + size); size is a multiple of VM_PAGE.
@@ -108,6 +122,7 @@ pool_init(void *addr, size_t size, const backing_t *backing)
 	extents_init(&vmp->extents, &vmp->region, &vmp->backing);
 	slabs_init(&vmp->slabs, &vmp->region, &vmp->extents, cache_key(vmp),
 			vmp->xfer);
+	rank_locks(vmp);
 	thread_hooks_init();
 	vmp->magic = VMEM_MAGIC;
 	vm_log(3, "pool %p: %zu bytes, data from page %u", (void *)vmp, size,
@@ -167,7 +182,8 @@ pool_create(const char *dir, size_t size, bool lazy)
 		return NULL;
 	}
 	struct stat st;
-	int stat_errno = stat(dir, &st) == 0 ? 0 : errno;
+	int stat_errno = VM_SYS("stat", EIO, -1, stat(dir, &st)) == 0 ? 0 :
+			errno;
 	bool dax = stat_errno == 0 && S_ISCHR(st.st_mode) &&
 			devdax_is_dax("/sys", &st);
 	/* a device DAX: size 0 means the whole device */

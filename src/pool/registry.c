@@ -16,7 +16,8 @@
  */
 #include "pool/vmem.h"
 
-vm_lock_t registry_lock = VM_LOCK_INITIALIZER;
+vm_lock_t registry_lock = VM_LOCK_INITIALIZER_RANKED(VM_RANK_REGISTRY,
+		"the registry lock");
 static struct vmem *root;
 
 static uint64_t

@@ -221,6 +221,8 @@ bin_malloc_batch(bin_t *bin, region_t *rg, extents_t *ex,
 			list_unlink(own != NULL ? own : &bin->list, rg, run);
 	}
 	bin->nmalloc += got - parked;
+	vm_assert_expensive(bin_valid(bin, rg) && (own == NULL ||
+			slab_list_valid(rg, own, bin->cls, home)));
 	vm_unlock(&bin->lock);
 	for (unsigned i = parked, j = got; i + 1 < j; i++, j--) {
 		void *t = out[i];
@@ -244,6 +246,7 @@ bin_abandon(bin_t *bin, region_t *rg, slab_list_t *own, bool closing)
 			list_push_head(&bin->list, rg, run);
 	}
 	own->closed = closing;
+	vm_assert_expensive(bin_valid(bin, rg) && own->head == 0);
 	vm_unlock(&bin->lock);
 }
 
@@ -290,6 +293,7 @@ free_batch_locked(bin_t *bin, region_t *rg, extents_t *ex,
 			refused++;	/* freed twice while cached */
 			continue;
 		}
+		vm_assert_expensive(slab_bits_valid(run));
 		if (run->nfree == 1 || run->nfree == run->nobjs) {
 			free_moved_locked(bin, run, rg, ex);
 			bytes = 0;	/* it may be gone */
@@ -305,6 +309,7 @@ bin_free_batch(bin_t *bin, region_t *rg, extents_t *ex,
 {
 	vm_lock(&bin->lock);
 	unsigned refused = free_batch_locked(bin, rg, ex, objs, n);
+	vm_assert_expensive(bin_valid(bin, rg));
 	vm_unlock(&bin->lock);
 	return refused;
 }
@@ -323,6 +328,7 @@ bin_free(bin_t *bin, run_t *run, void *ptr, region_t *rg, extents_t *ex)
 		slab_tag_set(bin->tag_key, ptr);
 		free_batch_locked(bin, rg, ex, &ptr, 1);
 	}
+	vm_assert_expensive(bin_valid(bin, rg));
 	vm_unlock(&bin->lock);
 	return live;
 }
@@ -366,6 +372,7 @@ bin_flush_batch(bin_t *bin, region_t *rg, extents_t *ex,
 	bin->nxfer += parked;
 	unsigned refused = free_batch_locked(bin, rg, ex, sorted + parked,
 			n - parked);
+	vm_assert_expensive(bin_valid(bin, rg));
 	vm_unlock(&bin->lock);
 	return refused;
 }
@@ -377,6 +384,7 @@ bin_xfer_drain(bin_t *bin, region_t *rg, extents_t *ex)
 	unsigned n = bin->nxfer;
 	bin->nxfer = 0;
 	free_batch_locked(bin, rg, ex, bin->xfer, n);
+	vm_assert_expensive(bin_valid(bin, rg));
 	vm_unlock(&bin->lock);
 	return n;
 }
@@ -421,6 +429,7 @@ bin_release_empty(bin_t *bin, region_t *rg, extents_t *ex)
 		bin->nempty--;
 		pages += run->npages;
 		extents_free(ex, rg, run);
+		vm_assert_expensive(bin_valid(bin, rg));
 		vm_unlock(&bin->lock);
 	}
 }

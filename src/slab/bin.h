@@ -86,6 +86,13 @@ bin_curobjs(const bin_t *bin)
 	return bin->nmalloc - bin->nfree;
 }
 
+/* (debug level 3, slab_valid.c; the bin lock held) the list l of slabs of
+ * class cls and home is well linked, and each slab on it valid with free
+ * objects; the bin's counts, transfer stack and own list are */
+bool slab_list_valid(const region_t *rg, const slab_list_t *l, unsigned cls,
+		uint32_t home);
+bool bin_valid(const bin_t *bin, const region_t *rg);
+
 /* an empty bin of class cls; xfer: room for its transfer stack; its free
  * objects are tagged with tag_key; homes: the caches' slab lists */
 void bin_init(bin_t *bin, unsigned cls, void **xfer, uint64_t tag_key,

@@ -21,7 +21,8 @@
 
 VM_TLS uint32_t vm_tindex;
 
-static vm_lock_t index_lock = VM_LOCK_INITIALIZER;
+static vm_lock_t index_lock = VM_LOCK_INITIALIZER_RANKED(
+		VM_RANK_THREAD_INDEX, "the thread index lock");
 static uint64_t index_used[TC_MAX_THREADS / 64 + 1];
 static pthread_key_t exit_key;
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
@@ -33,9 +34,11 @@ static void thread_exit(void *arg);
 static void
 setup(void)
 {
-	caches_enabled = TC_SEQ_CST || syscall(__NR_membarrier,
-			MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
-	if (caches_enabled && pthread_key_create(&exit_key, thread_exit) != 0)
+	caches_enabled = TC_SEQ_CST || VM_SYS("membarrier", EPERM, -1,
+			syscall(__NR_membarrier,
+			MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0)) == 0;
+	if (caches_enabled && VM_SYS("pthread_key_create", EAGAIN, EAGAIN,
+			pthread_key_create(&exit_key, thread_exit)) != 0)
 		caches_enabled = false;
 }
 

@@ -20,6 +20,11 @@
 #include "slab/sizeclass.h"
 #include "slab/tag.h"
 
+/* ---- slab_valid.c (debug level 3) ------------------------------------------ */
+/* run is a slab whose bitmap and free count agree (nfree == popcount,
+ * no object past nobjs free) */
+bool slab_bits_valid(const run_t *run);
+
 /* ---- slab_run.c ---------------------------------------------------------- */
 /* sets up run (its npages set) as an empty slab of class cls, its objects
  * tagged free with key */

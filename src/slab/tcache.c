@@ -75,6 +75,7 @@ tcache_refill(tcache_t *tc, unsigned cls, bin_t *bin, region_t *rg,
 		want = want > 0 ? want : 1;
 		vm_stack_set_count(b, bin_malloc_batch(bin, rg, ex, b->objs,
 				want, tc->index));
+		vm_assert_expensive(tcache_valid(tc));
 		if (b->top == b->objs)
 			return NULL;
 	}
@@ -95,6 +96,7 @@ flush(tcache_t *tc, unsigned cls, unsigned keep, bin_t *bin, region_t *rg,
 			tc->index) : bin_free_batch(bin, rg, ex, b->objs, n);
 	memmove(b->objs, b->objs + n, keep * sizeof(void *));
 	vm_stack_set_count(b, keep);
+	vm_assert_expensive(tcache_valid(tc));
 	return refused;
 }
 
@@ -117,5 +119,6 @@ tcache_flush_all(tcache_t *tc, bin_t *bins, region_t *rg, extents_t *ex,
 			bin_abandon(&bins[c], rg, &tc->lists[c], closing);
 	}
 	n += lcache_flush(&tc->large, ex, rg);
+	vm_assert_expensive(tcache_valid(tc));
 	return n;
 }

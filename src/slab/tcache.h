@@ -24,11 +24,36 @@
  *             ... use the cache ...; in_op = 0
  *   stealer:  steal_req = 1; membarrier(); wait until in_op == 0;
  *             ... use the cache ...; steal_req = 0
- * membarrier() puts a full barrier in every running thread of the process,
- * so the owner's plain store and load pair with the stealer's: either the
- * owner sees steal_req, or the stealer sees in_op (Dekker). Under
- * ThreadSanitizer, which cannot see membarrier, both sides use sequentially
- * consistent atomics instead.
+ * Why the owner and a stealer are never inside the cache together (the
+ * claim; test/stress/steal.c tries to break it):
+ *  - membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) returns only after every
+ *    thread of the process has executed a full memory barrier B at some
+ *    point between the call's start and its return (a running thread by
+ *    an interrupt, one that is not running at its next switch back in,
+ *    switches being barriers too). The stealer stored steal_req = 1
+ *    before the call (its own syscall entry is a full barrier), so the
+ *    store is visible to every CPU before any B.
+ *  - The owner's tc_enter stores in_op = 1 and then loads steal_req; the
+ *    signal fence keeps the compiler from swapping them, the CPU may
+ *    (a store buffer), which is what B undoes. Take the owner's B: either
+ *    the store comes before B in the owner's program order, or after it.
+ *    Before: B makes the store visible to all before membarrier returns,
+ *    so the stealer's load of in_op after the call sees 1, or a later 0
+ *    written by tc_exit; it waits for that 0, whose release store orders
+ *    every access the owner made to the cache before it, and the
+ *    stealer's acquire load sees them all. After: the owner's load of
+ *    steal_req comes after B too, and B came after steal_req = 1 was
+ *    visible, so the owner reads 1, backs off (tc_exit) and waits on
+ *    tc_lock. The two cases cover every interleaving.
+ *  - The stealer releases with steal_req = 0 (release) under tc_lock; an
+ *    owner that waited takes and drops tc_lock and loads steal_req again
+ *    with acquire, so it sees every change the stealer made to its cache.
+ *  - Only the owner writes in_op, only a stealer holding tc_lock writes
+ *    steal_req: one stealer at a time.
+ * Without membarrier (Linux before 4.14, or a seccomp filter) caches are
+ * not used at all (caches.c). Under ThreadSanitizer, which cannot see
+ * membarrier, both sides use sequentially consistent atomics instead,
+ * for which the same two cases hold by the single total order.
  * Invariant: a cached object is an object of its class whose slab bit says
  * "in use", and is in no other cache and no other slot; it carries the
  * tag of free objects (slab_tag, tag.h), so a second free of it is caught
@@ -97,6 +122,9 @@ tc_real(tcache_t *tc)
 
 /* the capacity of class cls's stack */
 unsigned tcache_cap(unsigned cls);
+/* (debug level 3, slab_valid.c) the stacks of tc are within their
+ * capacities, its large runs add up to what it counts */
+bool tcache_valid(const tcache_t *tc);
 /* bytes a tcache needs */
 size_t tcache_bytes(void);
 /* sets up an empty cache in memory of tcache_bytes(); large runs cached

@@ -12,24 +12,6 @@
 #include "unit.h"
 #include "pool/vmem.h"
 
-static VMEM *
-region_pool(size_t size)
-{
-	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	ck_assert_ptr_ne(m, MAP_FAILED);
-	VMEM *vmp = vmem_create_in_region(m, size);
-	ck_assert_ptr_nonnull(vmp);
-	return vmp;
-}
-
-static void
-region_pool_delete(VMEM *vmp, size_t size)
-{
-	vmem_delete(vmp);
-	munmap(vmp, size);
-}
-
 static uint64_t
 cached_objects(VMEM *vmp)
 {
@@ -70,7 +52,7 @@ fill_and_exit(void *arg)
 
 START_TEST(test_thread_exit_returns_cache)
 {
-	VMEM *vmp = region_pool(64 * TU_MIB);
+	VMEM *vmp = unit_region_pool(64 * TU_MIB);
 	pthread_t t;
 	void *idx;
 	ck_assert_int_eq(pthread_create(&t, NULL, fill_and_exit, vmp), 0);
@@ -95,7 +77,7 @@ START_TEST(test_thread_exit_returns_cache)
 		ck_assert_uint_eq(bin_curobjs(&vmp->slabs.bins[c]), 0);
 	}
 	ck_assert_int_eq(vmem_check(vmp), 1);
-	region_pool_delete(vmp, 64 * TU_MIB);
+	unit_region_pool_delete(vmp, 64 * TU_MIB);
 }
 END_TEST
 
@@ -182,12 +164,12 @@ START_TEST(test_exhaustion_takes_back_caches)
 {
 	/* the same pool twice: alone, and with three threads hoarding */
 	size_t alone, with_hoards;
-	VMEM *vmp = region_pool(VMEM_MIN_POOL);
+	VMEM *vmp = unit_region_pool(VMEM_MIN_POOL);
 	vmem_free(vmp, vmem_malloc(vmp, 64));	/* this thread's cache */
 	alone = fill_pool(vmp, 4096);
-	region_pool_delete(vmp, VMEM_MIN_POOL);
+	unit_region_pool_delete(vmp, VMEM_MIN_POOL);
 
-	vmp = region_pool(VMEM_MIN_POOL);
+	vmp = unit_region_pool(VMEM_MIN_POOL);
 	vmem_free(vmp, vmem_malloc(vmp, 64));
 	pthread_barrier_t go;
 	pthread_barrier_init(&go, NULL, 4);
@@ -213,7 +195,7 @@ START_TEST(test_exhaustion_takes_back_caches)
 	size_t cache_pages = VM_PAGES(tcache_bytes());
 	ck_assert_uint_ge(with_hoards + 3 * cache_pages, alone);
 	ck_assert_int_eq(vmem_check(vmp), 1);
-	region_pool_delete(vmp, VMEM_MIN_POOL);
+	unit_region_pool_delete(vmp, VMEM_MIN_POOL);
 	pthread_barrier_destroy(&go);
 }
 END_TEST
@@ -222,7 +204,7 @@ END_TEST
  * free in its slab */
 START_TEST(test_check_verifies_caches)
 {
-	VMEM *vmp = region_pool(64 * TU_MIB);
+	VMEM *vmp = unit_region_pool(64 * TU_MIB);
 	void *a = vmem_malloc(vmp, 100), *b = vmem_malloc(vmp, 100);
 	vmem_free(vmp, a);
 	ck_assert_int_eq(vmem_check(vmp), 1);
@@ -242,7 +224,7 @@ START_TEST(test_check_verifies_caches)
 	/* the marks the walk made are all gone */
 	vmem_free(vmp, b);
 	ck_assert_int_eq(vmem_check(vmp), 1);
-	region_pool_delete(vmp, 64 * TU_MIB);
+	unit_region_pool_delete(vmp, 64 * TU_MIB);
 }
 END_TEST
 
@@ -271,7 +253,7 @@ allocate_n(void *arg)
 
 START_TEST(test_transfer_stack)
 {
-	VMEM *vmp = region_pool(64 * TU_MIB);
+	VMEM *vmp = unit_region_pool(64 * TU_MIB);
 	unsigned c = sc_class(48);
 	bin_t *bin = &vmp->slabs.bins[c];
 	struct xfer_arg x = { .vmp = vmp, .n = 4 * tcache_cap(c) };
@@ -326,7 +308,7 @@ START_TEST(test_transfer_stack)
 	b->top--;
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	vmem_free(vmp, one);
-	region_pool_delete(vmp, 64 * TU_MIB);
+	unit_region_pool_delete(vmp, 64 * TU_MIB);
 }
 END_TEST
 
@@ -369,7 +351,7 @@ allocate_own(void *arg)
 
 START_TEST(test_slab_homes)
 {
-	VMEM *vmp = region_pool(64 * TU_MIB);
+	VMEM *vmp = unit_region_pool(64 * TU_MIB);
 	unsigned c = sc_class(24);
 	bin_t *bin = &vmp->slabs.bins[c];
 	pthread_barrier_t both;
@@ -424,7 +406,7 @@ END_TEST
  * of a full refill (half the stack), then a full one */
 START_TEST(test_refill_ramp)
 {
-	VMEM *vmp = region_pool(64 * TU_MIB);
+	VMEM *vmp = unit_region_pool(64 * TU_MIB);
 	unsigned c = sc_class(256);
 	void *first = vmem_malloc(vmp, 256);
 	ck_assert_ptr_nonnull(first);
@@ -462,13 +444,13 @@ assert_cache_not_an_object(VMEM *vmp, tcache_t *tc, void *a, const char *why)
 	ck_assert_ptr_null(vmem_malloc_usable_size(vmp, tc) ? tc : NULL);
 	vmem_free(vmp, a);
 	ck_assert_int_eq(vmem_check(vmp), 1);
-	region_pool_delete(vmp, 64 * TU_MIB);
+	unit_region_pool_delete(vmp, 64 * TU_MIB);
 }
 
 /* a cache in the pool's spare area is not an object */
 START_TEST(test_free_of_a_slot_cache_refused)
 {
-	VMEM *vmp = region_pool(64 * TU_MIB);
+	VMEM *vmp = unit_region_pool(64 * TU_MIB);
 	void *a = vmem_malloc(vmp, 100);
 	tcache_t *tc = tc_real(atomic_load(&vmp->slabs.tcaches[vm_tindex]));
 	ck_assert_ptr_nonnull(tc);
@@ -482,7 +464,7 @@ END_TEST
  * pool is told it has none) is refused too, though its run is large */
 START_TEST(test_free_of_a_cache_refused)
 {
-	VMEM *vmp = region_pool(64 * TU_MIB);
+	VMEM *vmp = unit_region_pool(64 * TU_MIB);
 	vmp->slabs.nslots = 0;
 	void *a = vmem_malloc(vmp, 100);
 	tcache_t *tc = tc_real(atomic_load(&vmp->slabs.tcaches[vm_tindex]));
@@ -505,7 +487,7 @@ END_TEST
  * refused, and vmem_check verifies the marks */
 START_TEST(test_large_runs_cached)
 {
-	VMEM *vmp = region_pool(64 * TU_MIB);
+	VMEM *vmp = unit_region_pool(64 * TU_MIB);
 	char *p = vmem_malloc(vmp, 100000);	/* 25 pages */
 	ck_assert_ptr_nonnull(p);
 	run_t *run = region_run(&vmp->region, region_page(&vmp->region, p));
@@ -535,7 +517,7 @@ START_TEST(test_large_runs_cached)
 	memset(q, 1, 100000);
 	vmem_free(vmp, q);
 	ck_assert_int_eq(vmem_check(vmp), 1);
-	region_pool_delete(vmp, 64 * TU_MIB);
+	unit_region_pool_delete(vmp, 64 * TU_MIB);
 }
 END_TEST
 
@@ -543,7 +525,7 @@ END_TEST
  * live object: usable, reallocated, freed and cached again */
 START_TEST(test_large_mark_collision)
 {
-	VMEM *vmp = region_pool(64 * TU_MIB);
+	VMEM *vmp = unit_region_pool(64 * TU_MIB);
 	uint64_t *p = vmem_malloc(vmp, 30000);	/* 8 pages */
 	ck_assert_ptr_nonnull(p);
 	*p = lcache_mark(vmp->slabs.large_key, p);
@@ -558,7 +540,7 @@ START_TEST(test_large_mark_collision)
 	ck_assert_ptr_nonnull(q);
 	vmem_free(vmp, q);
 	ck_assert_int_eq(vmem_check(vmp), 1);
-	region_pool_delete(vmp, 64 * TU_MIB);
+	unit_region_pool_delete(vmp, 64 * TU_MIB);
 }
 END_TEST
 
@@ -592,7 +574,7 @@ many_pools(void *arg)
 START_TEST(test_many_pools_many_threads)
 {
 	for (int p = 0; p < NPOOLS; p++)
-		pools[p] = region_pool(32 * TU_MIB);
+		pools[p] = unit_region_pool(32 * TU_MIB);
 	pthread_t t[NTHREADS];
 	for (int i = 0; i < NTHREADS; i++)
 		ck_assert_int_eq(pthread_create(&t[i], NULL, many_pools,
@@ -610,7 +592,7 @@ START_TEST(test_many_pools_many_threads)
 			in_use += bin_curobjs(&pools[p]->slabs.bins[c]);
 		ck_assert_uint_eq(in_use, cached_objects(pools[p]));
 		ck_assert_int_eq(vmem_check(pools[p]), 1);
-		region_pool_delete(pools[p], 32 * TU_MIB);
+		unit_region_pool_delete(pools[p], 32 * TU_MIB);
 	}
 }
 END_TEST
@@ -635,7 +617,7 @@ allocate_until_stopped(void *arg)
  * its pool and exits cleanly; nothing hangs */
 START_TEST(test_fork_while_four_threads_allocate)
 {
-	VMEM *vmp = region_pool(64 * TU_MIB);
+	VMEM *vmp = unit_region_pool(64 * TU_MIB);
 	atomic_store(&stop, 0);
 	pthread_t t[4];
 	for (int i = 0; i < 4; i++)
@@ -664,7 +646,7 @@ START_TEST(test_fork_while_four_threads_allocate)
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	ck_assert_int_eq(vmem_check(vmp), 1);
-	region_pool_delete(vmp, 64 * TU_MIB);
+	unit_region_pool_delete(vmp, 64 * TU_MIB);
 }
 END_TEST
 
@@ -678,7 +660,7 @@ START_TEST(test_fork_leaves_shared_pool_to_parent)
 	tu_mkdtemp(dir, sizeof(dir), NULL);
 	VMEM *vmp = vmem_create(dir, 64 * TU_MIB);
 	ck_assert_ptr_nonnull(vmp);
-	VMEM *own = region_pool(32 * TU_MIB);	/* private: the child's too */
+	VMEM *own = unit_region_pool(32 * TU_MIB);	/* private: the child's too */
 	atomic_store(&stop, 0);
 	pthread_t t[3];
 	for (int i = 0; i < 3; i++)
@@ -714,7 +696,7 @@ START_TEST(test_fork_leaves_shared_pool_to_parent)
 	ck_assert_int_eq(vmem_check(vmp), 1);
 	ck_assert_int_eq(vmem_check(own), 1);
 	vmem_delete(vmp);
-	region_pool_delete(own, 32 * TU_MIB);
+	unit_region_pool_delete(own, 32 * TU_MIB);
 	tu_rmdir(dir);
 }
 END_TEST
