@@ -38,6 +38,19 @@
 #define TU_SANITIZED 0
 #endif
 
+/* built with ThreadSanitizer? (its shadow takes most of the address
+ * space: huge mappings fail there) */
+#if defined(__SANITIZE_THREAD__)
+#define TU_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TU_TSAN 1
+#endif
+#endif
+#ifndef TU_TSAN
+#define TU_TSAN 0
+#endif
+
 /* the directory temporary directories go into: $TMPDIR or /tmp */
 static inline const char *
 tu_tmpbase(void)
