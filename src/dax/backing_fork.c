@@ -38,7 +38,8 @@ backing_remap_private(backing_t *b)
 	return 0;
 }
 
-/* copies [off, off + len) of src to the same place in dst */
+/* copies [off, off + len) of src to the same place in dst; -1 with errno
+ * set (EIO for a copy that stops short: the file ended, a short write) */
 static int
 copy_range(int src, int dst, off_t off, size_t len)
 {
@@ -60,14 +61,19 @@ copy_range(int src, int dst, off_t off, size_t len)
 			n = VM_SYS("pread", EIO, -1, pread(src, buf, chunk, in));
 			if (n > 0) {
 				ssize_t w = pwrite(dst, buf, (size_t)n, out);
-				if (w != n)
+				if (w != n) {
+					if (w >= 0)
+						errno = EIO;
 					return -1;
+				}
 				in += n;
 				out += n;
 			}
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 0)
+			errno = EIO;	/* the source ended before len */
 		if (n <= 0)
 			return -1;
 		len -= (size_t)n;
