@@ -197,9 +197,11 @@ $(BUILD)/test/vmmalloc/%: test/vmmalloc/%.c $(VMM_TEST_HDRS)
 	$(call say,CC,$@) $(CC) -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Iinclude $(WARN) \
 		-Wno-missing-prototypes $< -o $@ -ldl
 
-# ---- device DAX, end to end (test/dax) -------------------------------------
+# ---- DAX, end to end (test/dax) ---------------------------------------------
 # run-vm.sh boots Debian's kernel under QEMU with an emulated NVDIMM, makes
-# /dev/dax0.0 with ndctl at 2M and 4K alignment and runs these inside
+# /dev/dax0.0 with ndctl at 2M and 4K alignment and runs these inside, then
+# DAX file systems (ext4, xfs with and without reflink) on an fsdax
+# namespace and runs the programs of test/dax/dax.mk there
 DAX_PROGS := $(BUILD)/test/dax/dax_e2e $(BUILD)/test/dax/dax_vmmalloc
 $(BUILD)/test/dax/dax_e2e: test/dax/dax_e2e.c test/dax/devmap.h $(BUILD)/libvmem.a include/libvmem.h
 	@mkdir -p $(@D)

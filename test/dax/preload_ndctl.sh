@@ -1,10 +1,11 @@
 #!/bin/sh
-# preload_ndctl.sh -- run in the guest by run-vm.sh (tests.txt): ndctl
-# (the host's, unmodified; json-c and libkmod allocate for it) under
-# libvmmalloc with the device DAX as its pool prints what it prints
-# without the preload, and its statistics at exit show a pool of
-# VMMALLOC_POOL_SIZE (rounded up to the alignment). Needs $DEV, $VMMALLOC
-# and $ALIGN_BYTES.
+# preload_ndctl.sh -- run in the guest by run-vm.sh (tests.txt,
+# tests-fsdax.txt): ndctl (the host's, unmodified; json-c and libkmod
+# allocate for it) under libvmmalloc with the device DAX as its pool (or,
+# with DEV a directory of a DAX file system and ALIGN_BYTES 4096, a pool
+# file there) prints what it prints without the preload, and its
+# statistics at exit show a pool of VMMALLOC_POOL_SIZE (rounded up to the
+# alignment). Needs $DEV, $VMMALLOC and $ALIGN_BYTES.
 set -u
 fail() { echo "FAIL ndctl: $*"; exit 1; }
 ndctl list -BDRNiv > /tmp/ndctl.plain 2>&1 || fail "ndctl list without the preload failed"
@@ -23,4 +24,4 @@ case "$pool" in
 *" $want bytes"*) ;;
 *) fail "expected a pool of $want bytes in its statistics, got '$pool'" ;;
 esac
-echo "PASS ndctl: ndctl list on the device, the same as without the preload"
+echo "PASS ndctl: ndctl list with its heap on $DEV, the same as without the preload"
