@@ -5,7 +5,11 @@
  * Owns run_t.bitmap and run_t.nfree of RUN_SLAB runs (the per-object
  * operations are inline in slab_run.h). Invariant: nfree == popcount(bitmap),
  * and no bit at or above nobjs is set. A new slab's objects are all free,
- * so all tagged (tag.h).
+ * so all tagged (tag.h). So is the slab's tail, the bytes after its last
+ * object, when it has room for a tag: a pointer to it is a multiple of
+ * the class size from the slab's start, which is all free's and
+ * realloc's fast paths test, and without the tag they would take it for
+ * a live object (and hand out an object running past the slab).
  */
 #include "slab/slab_run.h"
 
@@ -33,5 +37,9 @@ slab_init(const region_t *rg, run_t *run, unsigned cls, uint64_t key)
 	}
 	char *obj = region_addr(rg, region_run_page(rg, run));
 	for (unsigned i = 0; i < nobjs; i++, obj += sc->size)
+		slab_tag_set(key, obj);
+	size_t tail = ((size_t)run->npages << VM_PAGE_SHIFT) -
+			(size_t)nobjs * sc->size;
+	if (tail >= 2 * sizeof(uint64_t))	/* (sizes are multiples of 16) */
 		slab_tag_set(key, obj);
 }

@@ -1,9 +1,11 @@
 /*
  * slab.c -- unit tests of one slab and of a bin (src/slab): the bitmap,
  * double-free and interior-pointer refusal, batches in and out, bin list
- * order and the single empty slab a bin keeps.
+ * order and the single empty slab a bin keeps; a pointer to a slab's tail
+ * (after its last object) refused by free, realloc and usable_size.
  */
 #include "unit.h"
+#include "pool/vmem.h"
 
 START_TEST(test_slab_take_put)
 {
@@ -60,6 +62,59 @@ END_TEST
 
 /* every class's slab holds all the objects its pages fit: the free fast
  * path (slab_index_in) skips the index < nobjs test on that ground */
+/*
+ * The tail of each class's slab: a pointer to it is a multiple of the size
+ * from the slab's start, as an object's is; free, realloc and usable_size
+ * must refuse it (found by the fuzzer: free took it into the thread's
+ * cache and malloc handed out an object running past the slab).
+ */
+START_TEST(test_slab_tail_refused)
+{
+	VMEM *vmp = unit_region_pool(64 * TU_MIB);
+	region_t *rg = &((struct vmem *)vmp)->region;
+	unsigned tried = 0;
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		size_t size = sc_table[c].size;
+		char *p = vmem_malloc(vmp, size);
+		ck_assert_ptr_nonnull(p);
+		const run_t *run = region_lookup(rg, region_page(rg, p));
+		ck_assert_uint_eq(run->kind, RUN_SLAB);
+		char *start = region_addr(rg, region_run_page(rg, run));
+		size_t span = (size_t)run->nobjs * size;
+		size_t bytes = (size_t)run->npages << VM_PAGE_SHIFT;
+		if (bytes - span < 16) {
+			vmem_free(vmp, p);
+			continue;	/* no tail that holds a tag */
+		}
+		char *tail = start + span;
+		tried++;
+		vmem_free(vmp, tail);
+		ck_assert_msg(strstr(vmem_errormsg(), "not the start") != NULL,
+				"class %u (%zu B): free of the tail at +%zu: "
+				"\"%s\"", c, size, span, vmem_errormsg());
+		ck_assert_uint_eq(vmem_malloc_usable_size(vmp, tail), 0);
+		errno = 0;
+		ck_assert_ptr_null(vmem_realloc(vmp, tail, 8));
+		ck_assert_int_eq(errno, EINVAL);
+		/* nothing of the class is the tail afterwards */
+		void *more[SLAB_MAX_OBJS + 1];
+		unsigned n = run->nobjs;
+		for (unsigned i = 0; i < n; i++) {
+			more[i] = vmem_malloc(vmp, size);
+			ck_assert_ptr_ne(more[i], tail);
+		}
+		for (unsigned i = 0; i < n; i++)
+			vmem_free(vmp, more[i]);
+		vmem_free(vmp, p);
+	}
+	printf("slab tails refused in %u of %u classes\n", tried,
+			(unsigned)SC_NCLASSES);
+	ck_assert_uint_gt(tried, 10);
+	ck_assert_int_eq(vmem_check(vmp), 1);
+	unit_region_pool_delete(vmp, 64 * TU_MIB);
+}
+END_TEST
+
 START_TEST(test_slab_holds_what_fits)
 {
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
@@ -272,6 +327,7 @@ main(void)
 	tcase_add_test(tc, test_slab_take_put);
 	tcase_add_test(tc, test_slab_index_tail);
 	tcase_add_test(tc, test_slab_holds_what_fits);
+	tcase_add_test(tc, test_slab_tail_refused);
 	tcase_add_test(tc, test_slab_take_batch);
 	tcase_add_test(tc, test_bin_batches);
 	tcase_add_test(tc, test_bin_keeps_one_empty_slab);
