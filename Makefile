@@ -219,7 +219,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-all
 check-all: check-release check-vmmalloc check-install check-man check-dax check-asan check-tsan \
-	check-fault
+	check-fault check-fuzz
 check-release: lib $(BUILD)/wordfreq $(call testbins,$(BUILD))
 	test/run-tests.sh release "test/abi.sh $(BUILD)" "test/layers.py $(BUILD)" \
 		$(call testbins,$(BUILD))

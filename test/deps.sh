@@ -2,7 +2,9 @@
 # deps.sh -- makes sure what `make check` needs is installed, from Debian's
 # packages: Check and pkg-config for the unit tests; python3, perl, git and
 # gcc, the real programs test/vmmalloc runs under libvmmalloc; man-db, whose
-# man --warnings checks the manual pages. Installs them when missing (as root,
+# man --warnings checks the manual pages; clang-14 with its runtimes
+# (libclang-rt-14-dev: libFuzzer and the sanitizers) and llvm-14 (symbolized
+# stacks) for test/fuzz. Installs them when missing (as root,
 # or through sudo); otherwise says what to install and fails.
 set -eu
 pkgs=()
@@ -13,6 +15,10 @@ command -v perl >/dev/null 2>&1 || pkgs+=(perl)
 command -v git >/dev/null 2>&1 || pkgs+=(git)
 command -v gcc >/dev/null 2>&1 || pkgs+=(gcc)
 command -v man >/dev/null 2>&1 || pkgs+=(man-db)
+command -v clang-14 >/dev/null 2>&1 || pkgs+=(clang-14)
+ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
+	>/dev/null 2>&1 || pkgs+=(libclang-rt-14-dev)
+[ -x /usr/lib/llvm-14/bin/llvm-symbolizer ] || pkgs+=(llvm-14)
 [ ${#pkgs[@]} -eq 0 ] && exit 0
 echo "make check needs: ${pkgs[*]} (Debian packages); installing them" >&2
 if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else

@@ -288,9 +288,10 @@ free_batch_locked(bin_t *bin, region_t *rg, extents_t *ex,
 			bytes = (uint64_t)run->npages << VM_PAGE_SHIFT;
 		}
 		unsigned idx;
-		if (vm_unlikely(!slab_index_in(run, off - first, &idx) ||
+		if (vm_unlikely(!slab_index_at(run, off - first, &idx) ||
 				!slab_put(run, idx))) {
-			refused++;	/* freed twice while cached */
+			refused++;	/* freed twice while cached, or a
+					 * slab's tail whose tag was overwritten */
 			continue;
 		}
 		vm_assert_expensive(slab_bits_valid(run));

@@ -6,8 +6,10 @@
  * holds at least 32 objects or is at least 64 KiB, with at most
  * SLAB_MAX_OBJS objects.
  * Invariant: a slab holds every object its pages fit (nobjs == bytes /
- * size, never cut down to SLAB_MAX_OBJS), so an object that starts inside
- * a slab's pages has an index below nobjs (slab_index_in relies on it).
+ * size, never cut down to SLAB_MAX_OBJS), so a multiple of the size from a
+ * slab's start inside its pages is an object, or else the start of the
+ * slab's tail (index nobjs), shorter than an object: the tail carries the
+ * free tag (slab_run.c) and slab_index_at refuses it.
  */
 #include <pthread.h>
 

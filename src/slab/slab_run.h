@@ -128,8 +128,9 @@ slab_start(const region_t *rg, const run_t *run)
 }
 
 /* the index of the object at byte off of a slab's pages (the page map
- * said so): the object's index is then below nobjs (sizeclass.c); false if
- * no object starts there */
+ * said so); false if off is not a multiple of the size. The index is
+ * nobjs for the start of the slab's tail (sizeclass.c): slab_index_at
+ * tells that apart */
 static inline bool
 slab_index_in(const run_t *run, uint64_t off, unsigned *idx)
 {
