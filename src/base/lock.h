@@ -71,11 +71,25 @@ typedef struct vm_lock_s {
 #define VM_LOCK_INITIALIZER_RANKED(rank, name) { 0 }
 #endif
 
-/* makes l free; keeps its rank (a fork child re-initialises held locks) */
+/* makes l a free lock with no rank (vm_lock_rank gives it one) */
 static inline void
 vm_lock_init(vm_lock_t *l)
 {
 	atomic_init(&l->held, 0);
+#if VM_DEBUG
+	l->rank = VM_RANK_NONE;
+	l->order = 0;
+	l->domain = NULL;
+	l->name = NULL;
+#endif
+}
+
+/* makes l free again, keeping its rank: a fork child's way to let go of
+ * what the parent's prepare handler took */
+static inline void
+vm_lock_reset(vm_lock_t *l)
+{
+	atomic_store_explicit(&l->held, 0, memory_order_relaxed);
 }
 
 /* gives l its place in the lock order (a no-op without assertions) */

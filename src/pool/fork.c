@@ -47,7 +47,7 @@ pool_unlock_all(VMEM *vmp)
 static void
 reinit_pool(VMEM *vmp)
 {
-	vm_lock_init(&vmp->extents.lock);
+	vm_lock_reset(&vmp->extents.lock);
 	slabs_fork_reinit(&vmp->slabs);
 }
 
@@ -84,7 +84,7 @@ postfork_child(void)
 	registry_keep(is_own);
 	registry_foreach(reinit_pool);
 	thread_fork_child();
-	vm_lock_init(&registry_lock);
+	vm_lock_reset(&registry_lock);
 }
 
 static void

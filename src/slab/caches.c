@@ -370,7 +370,7 @@ caches_fork_child(slabs_t *s)
 void
 caches_fork_child_indices(void)
 {
-	vm_lock_init(&index_lock);
+	vm_lock_reset(&index_lock);
 	for (size_t i = 0; i < VM_ARRAY_LEN(index_used); i++)
 		index_used[i] = 0;
 	if (vm_tindex != 0)

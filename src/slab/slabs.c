@@ -92,6 +92,6 @@ void
 slabs_fork_reinit(slabs_t *s)
 {
 	for (unsigned c = 0; c < SC_NCLASSES; c++)
-		vm_lock_init(&s->bins[c].lock);
-	vm_lock_init(&s->tc_lock);
+		vm_lock_reset(&s->bins[c].lock);
+	vm_lock_reset(&s->tc_lock);
 }
