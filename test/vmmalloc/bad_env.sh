@@ -89,6 +89,14 @@ for lib in "$LIB" "$DLIB"; do
 		refused "$lib" "VMMALLOC_POOL_SIZE='$s'" VMMALLOC_POOL_DIR="$dir" \
 			VMMALLOC_POOL_SIZE="$s"
 	done
+	# the message names every suffix it takes (T too)
+	vrun bad LD_PRELOAD="$lib" VMMALLOC_POOL_DIR="$dir" \
+		VMMALLOC_POOL_SIZE=abc -- /bin/echo hello
+	if grep -q "K, M, G or T" "$SCRATCH/bad.err"; then
+		ok "the size message names K, M, G and T"
+	else
+		fail "the size message does not name T: $(cat "$SCRATCH/bad.err")"
+	fi
 	# 1 PiB: more than any tmpfs here holds (tmpfs fails fallocate at once;
 	# not tried on the disk, where a file system might start allocating)
 	if [ "$(stat -f -c %T "$dir")" = tmpfs ]; then
