@@ -115,8 +115,9 @@ tcache_flush_all(tcache_t *tc, bin_t *bins, region_t *rg, extents_t *ex,
 	for (unsigned c = 0; c < SC_NCLASSES; c++) {
 		n += vm_stack_count(&tc->bins[c]);
 		flush(tc, c, 0, &bins[c], rg, ex, false);
-		if (closing || tc->lists[c].head != 0)
-			bin_abandon(&bins[c], rg, &tc->lists[c], closing);
+		/* always: whether the list is empty is the bin lock's to say
+		 * (another thread's bin may be pushing a slab onto it) */
+		bin_abandon(&bins[c], rg, &tc->lists[c], closing);
 	}
 	n += lcache_flush(&tc->large, ex, rg);
 	vm_assert_expensive(tcache_valid(tc));
