@@ -8,6 +8,7 @@
  *   fmt.h       formatting that never allocates
  *   stack.h     a bounded stack of pointers (the thread caches' stacks)
  *   fault.h     fault injection of system calls, in test builds only
+ *   vg.h        Valgrind: which tool runs, and the requests made to it
  *
  * Nothing here knows about pools, runs or objects.
  * Owns nothing: it only gathers the headers of this folder.
@@ -22,5 +23,6 @@
 #include "base/fmt.h"
 #include "base/stack.h"
 #include "base/fault.h"
+#include "base/vg.h"
 
 #endif /* VM_BASE_H */

@@ -31,6 +31,9 @@
  * one), unless both are of one rank with orders rising, stops the program
  * with both locks named: a deadlock that has not happened yet. An unranked
  * lock (rank 0: not yet given one by vm_lock_rank) is not checked.
+ * Under helgrind or drd (base/vg.h) each take and release is announced to
+ * the tool, which then orders what the lock protects as it would for a
+ * mutex, and looks past the lock's own word.
  * Owns: nothing but the words of each lock and, in debug builds, each
  * thread's list of held locks (lock.c); vm_lock_wait is the slow path.
  * Thread safety: a lock may be taken from any thread; it is not
@@ -44,6 +47,7 @@
 #include <stdint.h>
 
 #include "internal.h"
+#include "base/vg.h"
 
 /* the ranks (see above) */
 enum vm_lock_rank_e {
@@ -128,6 +132,8 @@ vm_lock(vm_lock_t *l)
 	if (__builtin_expect(atomic_exchange_explicit(&l->held, 1,
 			memory_order_acquire) != 0, 0))
 		vm_lock_wait(l);
+	if (VM_VALGRIND && vm_unlikely(vm_vg_sync))
+		vm_vg_acquired(l);
 #if VM_DEBUG
 	vm_lock_witness_push(l);
 #endif
@@ -139,6 +145,8 @@ vm_unlock(vm_lock_t *l)
 #if VM_DEBUG
 	vm_lock_witness_pop(l);
 #endif
+	if (VM_VALGRIND && vm_unlikely(vm_vg_sync))
+		vm_vg_releasing(l);
 	atomic_store_explicit(&l->held, 0, memory_order_release);
 }
 

@@ -138,6 +138,14 @@ warn_threads_once(void)
 			mode, n - 1);
 }
 
+/* the pool's memory was mapped anew: memcheck must be told again */
+static void
+remapped(void)
+{
+	if (VM_VALGRIND && vm_vg_memcheck)
+		mc_pool_remapped(pool);
+}
+
 static void
 prepare(void)
 {
@@ -154,8 +162,11 @@ prepare(void)
 		return;	/* anonymous memory (a device DAX child's copy):
 			 * fork itself makes it copy-on-write */
 	if (mode == 1 || b->private_map) {
+		bool was_private = b->private_map;
 		if (backing_remap_private(b) != 0)
 			copy_errno = errno;
+		else if (!was_private)
+			remapped();
 		return;
 	}
 	warn_threads_once();
@@ -164,8 +175,10 @@ prepare(void)
 	copy_errno = errno;
 	vm_log(1, "cannot copy the pool for the child: %s",
 			vm_strerror(copy_errno));
-	if (mode == 3 && backing_remap_private(b) == 0)
+	if (mode == 3 && backing_remap_private(b) == 0) {
 		copy_errno = 0;
+		remapped();
+	}
 }
 
 static void
@@ -193,6 +206,7 @@ child(void)
 			vmm_fatal("fork: cannot give the child its copy of the "
 					"device DAX pool:", vm_strerror(errno));
 		anon_copy = NULL;
+		remapped();
 		return;
 	}
 	if (copy_fd >= 0) {
@@ -200,6 +214,7 @@ child(void)
 			vmm_fatal("fork: cannot map the child's copy of the pool:",
 					vm_strerror(errno));
 		copy_fd = -1;
+		remapped();
 		return;
 	}
 	if (copy_errno != 0)

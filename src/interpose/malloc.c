@@ -234,7 +234,12 @@ malloc_trim(size_t pad)
 {
 	(void)pad;
 	VMEM *vmp = pool();
-	return vmp != NULL && caches_drain(&vmp->slabs) > 0;
+	if (vmp == NULL)
+		return 0;
+	mc_quiet();
+	size_t n = caches_drain(&vmp->slabs);
+	mc_loud();
+	return n > 0;
 }
 
 /* the pool has no tunables: every parameter is accepted and ignored */

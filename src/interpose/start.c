@@ -42,8 +42,10 @@ make_pool(void)
 	log_stats = cfg.log_stats;
 	if (log_stats || vm_log_level() > 0)
 		vm_log_keep_stderr();
+	mc_quiet();	/* the pool's header, inaccessible under memcheck */
 	vmm_base = vmp->region.base;
 	vmm_size = vmp->region.size;
+	mc_loud();
 	vmm_fork_init(vmp, cfg.fork_mode, dir);
 	vm_log(2, "pool of %zu bytes at %p in %s, VMMALLOC_FORK=%d",
 			vmm_size, (void *)vmm_base, dir, cfg.fork_mode);

@@ -611,13 +611,18 @@ VM_EXPORT int
 vmem_check(VMEM *vmp)
 {
 	vm_log(3, "vmp %p", (void *)vmp);
-	if (vmp == NULL || !pool_is_live(vmp)) {
+	mc_quiet();	/* the registry's links are in the pools' headers */
+	bool live = vmp != NULL && pool_is_live(vmp);
+	mc_loud();
+	if (!live) {
 		vm_err("vmem_check: %p is not a live pool", (void *)vmp);
 		return -1;
 	}
 	struct walk w = { .vmp = vmp };
+	mc_quiet();	/* it reads metadata and free objects */
 	pool_lock_all(vmp);
 	bool ok = check_pool(&w);
 	pool_unlock_all(vmp);
+	mc_loud();
 	return ok ? 1 : 0;
 }

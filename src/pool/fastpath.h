@@ -64,13 +64,14 @@ pool_free_fast(VMEM *vmp, void *ptr)
 	region_t *rg = &vmp->region;
 	tcache_t *tc = caches_mine(&vmp->slabs);	/* or tc_none */
 	/* pages of the metadata carry no page map entry: the kind test
-	 * below turns them away, so the range test is the whole region */
+	 * below turns them away, so the range test is the whole region
+	 * (fast_size: none of it under Valgrind, vmem.h) */
 	uintptr_t off = (uintptr_t)ptr - rg->base;
 	/* the object's first line is read and written below (a small
 	 * object's tag, a large one's mark), after the page map's loads:
 	 * start its miss now, alongside theirs (a prefetch never faults) */
 	vm_prefetch_write(ptr);
-	if (vm_unlikely(off >= rg->size) || vm_log_level() >= 4)
+	if (vm_unlikely(off >= vmp->fast_size) || vm_log_level() >= 4)
 		return false;
 	uint64_t e = pagemap_get_at(&rg->pagemap, off);
 	if (vm_unlikely(!pagemap_entry_is_slab(e)))

@@ -51,22 +51,27 @@ reinit_pool(VMEM *vmp)
 	slabs_fork_reinit(&vmp->slabs);
 }
 
+/* the handlers read and write every pool's header: quiet under memcheck */
 static void
 prefork(void)
 {
+	mc_quiet();
 	vm_lock(&registry_lock);
 	registry_foreach(pool_lock_all);
 	if (hooks != NULL)
 		hooks->prepare();
+	mc_loud();
 }
 
 static void
 postfork_parent(void)
 {
+	mc_quiet();
 	if (hooks != NULL)
 		hooks->parent();
 	registry_foreach(pool_unlock_all);
 	vm_unlock(&registry_lock);
+	mc_loud();
 }
 
 static bool
@@ -79,12 +84,14 @@ static void
 postfork_child(void)
 {
 	vm_lock_witness_reset();	/* every lock prefork took is re-made */
+	mc_quiet();
 	if (hooks != NULL)
 		hooks->child();
 	registry_keep(is_own);
 	registry_foreach(reinit_pool);
 	thread_fork_child();
 	vm_lock_reset(&registry_lock);
+	mc_loud();
 }
 
 static void

@@ -124,6 +124,7 @@ pool_init(void *addr, size_t size, const backing_t *backing)
 			vmp->xfer);
 	rank_locks(vmp);
 	thread_hooks_init();
+	vmp->fast_size = vm_vg_any ? 0 : vmp->region.size;
 	vmp->magic = VMEM_MAGIC;
 	vm_log(3, "pool %p: %zu bytes, data from page %u", (void *)vmp, size,
 			vmp->region.data_first);
@@ -176,6 +177,7 @@ reserve_metadata(const backing_t *b, uint32_t *first, uint32_t *end)
 static VMEM *
 pool_create(const char *dir, size_t size, bool lazy)
 {
+	vm_vg_init();
 	if (dir == NULL) {
 		vm_err("no directory given");
 		errno = EINVAL;
@@ -228,9 +230,13 @@ pool_create(const char *dir, size_t size, bool lazy)
 			vmp->backing.in_memory)
 		purge_map_ahead_start(&vmp->extents);
 	fork_handlers_init();
+	mc_quiet();	/* the registry's links are in the pools' headers */
 	vm_lock(&registry_lock);
 	registry_add(vmp);
 	vm_unlock(&registry_lock);
+	mc_loud();
+	if (VM_VALGRIND && vm_unlikely(vm_vg_memcheck))
+		mc_pool_created(vmp);
 	return vmp;
 }
 
@@ -253,6 +259,7 @@ VM_EXPORT VMEM *
 vmem_create_in_region(void *addr, size_t size)
 {
 	vm_log(3, "addr %p size %zu", addr, size);
+	vm_vg_init();
 	long sys_page = sysconf(_SC_PAGESIZE);
 	size_t page = sys_page > 0 ? (size_t)sys_page : VM_PAGE;
 	if (addr == NULL || ((uintptr_t)addr & (page - 1)) != 0 ||
@@ -275,6 +282,7 @@ vmem_create_in_region(void *addr, size_t size)
 	/* checked and built under the registry lock: two threads cannot
 	 * both build a pool over the same memory */
 	fork_handlers_init();
+	mc_quiet();
 	vm_lock(&registry_lock);
 	VMEM *vmp = NULL;
 	if (registry_overlaps((uintptr_t)addr, (uintptr_t)addr + size,
@@ -285,6 +293,9 @@ vmem_create_in_region(void *addr, size_t size)
 		registry_add(vmp);
 	}
 	vm_unlock(&registry_lock);
+	mc_loud();
+	if (VM_VALGRIND && vm_unlikely(vm_vg_memcheck) && vmp != NULL)
+		mc_pool_created(vmp);
 	return vmp;
 }
 
@@ -292,16 +303,22 @@ VM_EXPORT void
 vmem_delete(VMEM *vmp)
 {
 	vm_log(3, "vmp %p", (void *)vmp);
+	mc_quiet();
 	vm_lock(&registry_lock);
 	bool found = vmp != NULL && registry_remove(vmp);
 	vm_unlock(&registry_lock);
+	mc_loud();
 	if (!found) {
 		vm_err("vmem_delete: %p is not a live pool", (void *)vmp);
 		return;
 	}
+	if (VM_VALGRIND && vm_unlikely(vm_vg_memcheck))
+		mc_pool_deleting(vmp);	/* its blocks go with it */
+	mc_quiet();
 	backing_t b = vmp->backing;
 	vmp->magic = 0;
 	backing_destroy(&b);
+	mc_loud();
 }
 
 size_t

@@ -133,6 +133,7 @@ void
 pool_usage(VMEM *vmp, struct pool_usage *u)
 {
 	struct snapshot s;
+	mc_quiet();	/* it reads metadata */
 	take_snapshot(vmp, &s);
 	uint64_t large, nlarge;
 	large_in_use(&s, &large, &nlarge);
@@ -142,6 +143,7 @@ pool_usage(VMEM *vmp, struct pool_usage *u)
 	u->objects = s.small_objs + nlarge;
 	u->large_bytes = large;
 	u->free_extents = s.ex.nfree_runs;
+	mc_loud();
 }
 
 static void
@@ -268,6 +270,8 @@ vmem_stats_print(VMEM *vmp, const char *opts)
 	if (opts == NULL)
 		opts = "";
 	struct snapshot s;
+	mc_quiet();	/* it reads metadata (and the print function runs
+			 * quiet too under memcheck) */
 	take_snapshot(vmp, &s);
 	bool general = strchr(opts, 'g') == NULL;
 	if (general)
@@ -282,4 +286,5 @@ vmem_stats_print(VMEM *vmp, const char *opts)
 		print_large(&s);
 	if (general)
 		vm_out("___ End libvmem statistics ___\n");
+	mc_loud();
 }

@@ -20,9 +20,11 @@ drop_mine(VMEM *vmp)
 static void
 thread_exit(void)
 {
+	mc_quiet();	/* the caches are metadata */
 	vm_lock(&registry_lock);
 	registry_foreach(drop_mine);
 	vm_unlock(&registry_lock);
+	mc_loud();
 }
 
 void

@@ -7,7 +7,7 @@
  * backing (src/dax) together. A VMEM handle is the address of the header,
  * i.e. of the region's first byte.
  *
- *   struct vmem:  magic | region | extents | backing | registry node
+ *   struct vmem:  magic | fast_size | region | extents | backing | registry node
  *                 | slabs (keys, bins, the threads' caches of this pool)
  *                 | the bins' transfer stacks
  *
@@ -27,6 +27,10 @@
 
 struct vmem {
 	uint64_t magic;
+	/* the bytes from the region's base whose pointers free's fast path
+	 * takes: region.size, or 0 under Valgrind, where every free takes
+	 * the slow path (mc_objects.c) */
+	size_t fast_size;
 	region_t region;
 	extents_t extents;
 	backing_t backing;
@@ -87,6 +91,54 @@ void pool_lock_all(VMEM *vmp);
 void pool_unlock_all(VMEM *vmp);
 /* registers the fork handlers, once */
 void fork_handlers_init(void);
+
+/* ---- objects.c: the object functions' work, told to no tool -------------- */
+/* NULL, errno ENOMEM and a message: no room for size bytes */
+void *pool_out_of_memory(size_t size);
+/* an object of at least size bytes, or NULL (errno not set) */
+void *pool_alloc(VMEM *vmp, size_t size);
+/* the run owning the live object that starts at ptr, or NULL (message
+ * set): a slab (its own checks come later, slab/small.h), or a large run
+ * that starts at ptr and sits in no thread's cache */
+run_t *pool_object_run(VMEM *vmp, const void *ptr);
+/* usable bytes of the live object of run */
+size_t pool_object_size(const run_t *run);
+/* frees the large object ptr of run (message if it was freed meanwhile) */
+void pool_large_free(VMEM *vmp, run_t *run, void *ptr);
+void *pool_malloc_plain(VMEM *vmp, size_t size);
+void pool_free_plain(VMEM *vmp, void *ptr);
+void *pool_aligned_plain(VMEM *vmp, size_t alignment, size_t size);
+size_t pool_usable_plain(VMEM *vmp, void *ptr);
+/* true if the live object ptr now holds size bytes where it is (its
+ * class, or its run resized); false, with nothing changed, if not */
+bool pool_resize_in_place(VMEM *vmp, void *ptr, size_t size);
+
+/* ---- mc_region.c, mc_objects.c: the same, told to memcheck (callers test
+ * vm_vg_memcheck): each object a block of the size asked for, everything
+ * else of the region inaccessible ------------------------------------------- */
+void mc_pool_created(VMEM *vmp);
+void mc_pool_deleting(VMEM *vmp);
+/* the region was mapped again (fork): marks it all over */
+void mc_pool_remapped(VMEM *vmp);
+void *mc_malloc(VMEM *vmp, size_t size);
+void mc_free(VMEM *vmp, void *ptr);
+void *mc_realloc(VMEM *vmp, void *ptr, size_t size);
+void *mc_aligned_alloc(VMEM *vmp, size_t alignment, size_t size);
+size_t mc_usable_size(VMEM *vmp, void *ptr);
+/* around code that reads the pool's metadata for the program (vmem_check,
+ * statistics, fork): memcheck reports none of it (nests) */
+static inline void
+mc_quiet(void)
+{
+	if (VM_VALGRIND && vm_unlikely(vm_vg_memcheck))
+		vm_vg_quiet();
+}
+static inline void
+mc_loud(void)
+{
+	if (VM_VALGRIND && vm_unlikely(vm_vg_memcheck))
+		vm_vg_loud();
+}
 
 /* ---- pool.c ------------------------------------------------------------ */
 /* true if vmp is a live pool; takes the registry lock */

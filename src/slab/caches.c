@@ -20,6 +20,7 @@
 #include "slab/caches.h"
 
 VM_TLS uint32_t vm_tindex;
+VM_TLS uint32_t vm_tfast;
 
 static vm_lock_t index_lock = VM_LOCK_INITIALIZER_RANKED(
 		VM_RANK_THREAD_INDEX, "the thread index lock");
@@ -31,15 +32,30 @@ static void (*exit_hook)(void);
 
 static void thread_exit(void *arg);
 
+/* this thread's index is idx (0: none) */
+static void
+set_index(uint32_t idx)
+{
+	vm_tindex = idx;
+	vm_tfast = vm_vg_any ? 0 : idx;
+}
+
 static void
 setup(void)
 {
+	/* every thread enters tc_none's in_op under Valgrind (vm_tfast) */
+	if (VM_VALGRIND && vm_vg_sync)
+		vm_vg_benign(&tc_none, 2 * sizeof(atomic_uint));
 	caches_enabled = TC_SEQ_CST || VM_SYS("membarrier", EPERM, -1,
 			syscall(__NR_membarrier,
 			MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0)) == 0;
 	if (caches_enabled && VM_SYS("pthread_key_create", EAGAIN, EAGAIN,
 			pthread_key_create(&exit_key, thread_exit)) != 0)
 		caches_enabled = false;
+	/* helgrind and drd do not see pthread_once's order: told here
+	 * and after each pthread_once */
+	if (VM_VALGRIND && vm_vg_sync)
+		vm_vg_before(&setup_once);
 }
 
 /* a full barrier in every running thread of the process */
@@ -66,7 +82,7 @@ thread_index(void)
 	}
 	vm_unlock(&index_lock);
 	if (idx != 0) {
-		vm_tindex = idx;
+		set_index(idx);
 		pthread_setspecific(exit_key, (void *)(uintptr_t)idx);
 	}
 	return idx;
@@ -186,6 +202,8 @@ static tcache_t *
 cache_mine_or_new(slabs_t *s)
 {
 	pthread_once(&setup_once, setup);
+	if (VM_VALGRIND && vm_unlikely(vm_vg_sync))
+		vm_vg_after(&setup_once);
 	if (!caches_enabled)
 		return NULL;
 	uint32_t idx = thread_index();
@@ -216,8 +234,12 @@ caches_enter_slow(slabs_t *s)
 		return NULL;
 	for (;;) {
 		tc_enter(tc);
-		if (vm_likely(!tc_stolen(tc)))
+		if (vm_likely(!tc_stolen(tc))) {
+			/* what the last stealer did to it comes first */
+			if (VM_VALGRIND && vm_unlikely(vm_vg_sync))
+				vm_vg_after(&tc->steal_req);
 			return tc;
+		}
 		tc_exit(tc);
 		caches_wait(s);
 	}
@@ -243,6 +265,9 @@ caches_freeze(slabs_t *s)
 				memory_order_acquire) != 0; spins++)
 			if (spins > 64)
 				sched_yield();
+		/* what its owner did inside it comes first (caches_leave) */
+		if (VM_VALGRIND && vm_unlikely(vm_vg_sync))
+			vm_vg_after(tc);
 	}
 }
 
@@ -251,9 +276,11 @@ caches_thaw(slabs_t *s)
 {
 	for (uint32_t i = 1; i <= s->tc_top; i++) {
 		tcache_t *tc = cache_at(s, i);
-		if (tc != NULL)
-			atomic_store_explicit(&tc->steal_req, 0,
-					memory_order_release);
+		if (tc == NULL)
+			continue;
+		if (VM_VALGRIND && vm_unlikely(vm_vg_sync))
+			vm_vg_before(&tc->steal_req);
+		atomic_store_explicit(&tc->steal_req, 0, memory_order_release);
 	}
 	vm_unlock(&s->tc_lock);
 }
@@ -339,7 +366,8 @@ caches_drop_mine(slabs_t *s)
 void
 caches_set_exit_hook(void (*hook)(void))
 {
-	exit_hook = hook;
+	if (exit_hook != hook)	/* set once (by the first pool) */
+		exit_hook = hook;
 }
 
 /* the pthread key destructor: the exiting thread's caches go back */
@@ -347,10 +375,10 @@ static void
 thread_exit(void *arg)
 {
 	uint32_t idx = (uint32_t)(uintptr_t)arg;
-	vm_tindex = idx;
+	set_index(idx);
 	if (exit_hook != NULL)
 		exit_hook();
-	vm_tindex = 0;
+	set_index(0);
 	release_index(idx);
 }
 

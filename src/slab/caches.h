@@ -20,7 +20,7 @@
  * meets steal_req waits on tc_lock (caches_wait).
  *
  * Owns: the thread index allocator (process-wide, under its own lock),
- * each thread's index (vm_tindex), the pthread key whose destructor runs
+ * each thread's index (vm_tindex, and vm_tfast), the pthread key whose destructor runs
  * at thread exit, whether caches can be used at all (they need
  * membarrier(2), Linux 4.14), and tc_lock, tc_top, ncaches, tcaches[] of
  * each slabs_t.
@@ -50,6 +50,10 @@ int caches_slot_ranges(const slabs_t *s,
 
 /* this thread's index (0: none yet); tcaches[0] is always tc_none */
 extern VM_TLS uint32_t vm_tindex;
+/* the index the fast paths use: vm_tindex, or 0 under Valgrind, where
+ * every malloc and free takes its slow path (which finds the thread's
+ * cache by vm_tindex and tells the tool what it does: base/vg.h) */
+extern VM_TLS uint32_t vm_tfast;
 
 /* this thread's cache in s, or tc_none (none yet, or it cannot have
  * one): the fast paths' way in */
@@ -57,7 +61,7 @@ static inline tcache_t *
 caches_mine(slabs_t *s)
 {
 	_Atomic(tcache_t *) *tcs = s->tcaches;	/* one address mode */
-	return atomic_load_explicit(tcs + vm_tindex, memory_order_relaxed);
+	return atomic_load_explicit(tcs + vm_tfast, memory_order_relaxed);
 }
 
 /* caches_enter when this thread has no cache in s yet, or a stealer holds
@@ -73,7 +77,7 @@ tcache_t *caches_enter_slow(slabs_t *s);
  */
 VM_INLINE tcache_t *
 caches_enter(slabs_t *s)
-{
+{	/* under Valgrind caches_mine gives tc_none: always the slow way */
 	tcache_t *tc = caches_mine(s);
 	if (vm_likely(tc != &tc_none)) {
 		tc_enter(tc);
@@ -82,6 +86,16 @@ caches_enter(slabs_t *s)
 		tc_exit(tc);
 	}
 	return caches_enter_slow(s);
+}
+
+/* leaves this thread's cache, entered with caches_enter: tc_exit, which
+ * helgrind and drd are told of (a stealer may take the cache next) */
+static inline void
+caches_leave(tcache_t *tc)
+{
+	if (VM_VALGRIND && vm_unlikely(vm_vg_sync))
+		vm_vg_before(tc);
+	tc_exit(tc);
 }
 
 /* takes every cache of s from its owner (holds tc_lock until thaw) */
@@ -129,7 +143,7 @@ caches_large_pop(slabs_t *s, size_t size)
 		return NULL;
 	void *p = lcache_pop(&tc->large,
 			lcache_round((uint32_t)VM_PAGES(size)));
-	tc_exit(tc);
+	caches_leave(tc);
 	return p;
 }
 

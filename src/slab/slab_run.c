@@ -35,6 +35,12 @@ slab_init(const region_t *rg, run_t *run, unsigned cls, uint64_t key)
 		else
 			slab_bitmap_store(run, w, 0);
 	}
+	/* both are read without the bin lock on purpose (a free's check,
+	 * a flush's sort), so helgrind and drd must not check them */
+	if (VM_VALGRIND && vm_unlikely(vm_vg_sync)) {
+		vm_vg_benign(run->bitmap, sizeof(run->bitmap));
+		vm_vg_benign(&run->home, sizeof(run->home));
+	}
 	char *obj = region_addr(rg, region_run_page(rg, run));
 	for (unsigned i = 0; i < nobjs; i++, obj += sc->size)
 		slab_tag_set(key, obj);

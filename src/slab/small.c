@@ -23,7 +23,7 @@ small_malloc(slabs_t *s, unsigned cls)
 	tcache_t *tc = caches_enter(s);
 	if (tc != NULL) {
 		void *p = tcache_refill(tc, cls, &s->bins[cls], s->rg, s->ex);
-		tc_exit(tc);
+		caches_leave(tc);
 		if (vm_likely(p != NULL)) {
 			slab_tag_clear(p);
 			return p;
@@ -46,7 +46,7 @@ VM_NOINLINE void
 small_free_full(slabs_t *s, tcache_t *tc, unsigned cls, void *ptr)
 {
 	if (vm_unlikely(tc == &tc_none)) {	/* no cache yet */
-		tc_exit(tc);
+		caches_leave(tc);
 		small_free(s, region_lookup(s->rg, region_page(s->rg, ptr)),
 				ptr);
 		return;
@@ -56,7 +56,7 @@ small_free_full(slabs_t *s, tcache_t *tc, unsigned cls, void *ptr)
 			s->rg, s->ex);
 	slab_tag_set(s->tag_key, ptr);
 	*b->top++ = ptr;
-	tc_exit(tc);
+	caches_leave(tc);
 	if (refused != 0)
 		vm_err("%u objects of %u bytes were freed twice", refused,
 				sc_table[cls].size);
@@ -89,7 +89,7 @@ cache_free(slabs_t *s, run_t *run, unsigned idx, void *ptr)
 	unsigned cls = run->cls;
 	vm_stack_t *b = &tc->bins[cls];
 	if (slab_obj_is_free_nolock(run, idx)) {
-		tc_exit(tc);
+		caches_leave(tc);
 		vm_err("%p is not a live object of pool %p (double free?)",
 				ptr, pool_of(s));
 		return true;
@@ -100,7 +100,7 @@ cache_free(slabs_t *s, run_t *run, unsigned idx, void *ptr)
 	}
 	*b->top++ = ptr;
 	slab_tag_set(s->tag_key, ptr);
-	tc_exit(tc);
+	caches_leave(tc);
 	return true;
 }
 
@@ -154,7 +154,7 @@ small_unfreed(slabs_t *s, run_t *run, const void *ptr)
 		tcache_t *tc = caches_enter(s);
 		if (tc != NULL) {
 			freed = slab_obj_is_free_nolock(run, idx);
-			tc_exit(tc);
+			caches_leave(tc);
 		} else {
 			freed = !bin_owns(&s->bins[run->cls], run, ptr, s->rg);
 		}
