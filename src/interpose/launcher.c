@@ -2,8 +2,8 @@
  * launcher.c -- vmmalloc(1): runs a program with its malloc family served
  * from a libvmmalloc pool, the way numactl or jemalloc.sh run one.
  *
- *   vmmalloc [--dir D] [--size S] [--fork N] [--stats] [--debug] [--]
- *            PROGRAM [ARGS...]
+ *   vmmalloc [--dir D] [--size S] [--fork N] [--stats] [--debug]
+ *            [--valgrind[=TOOL]] [--] PROGRAM [ARGS...]
  *
  * The launcher is an ordinary program that runs before any interposer, so
  * it uses the C library freely. It checks its options, chooses the pool
@@ -11,7 +11,11 @@
  * (VMMALLOC_POOL_DIR, VMMALLOC_POOL_SIZE, and VMMALLOC_FORK and
  * VMMALLOC_LOG_STATS when asked), puts the library first in LD_PRELOAD and
  * replaces itself with PROGRAM (execvp). Variables it is not asked to set
- * are inherited unchanged.
+ * are inherited unchanged. With --valgrind it replaces itself with
+ * valgrind running PROGRAM instead, told to leave the malloc family of
+ * every library but the C library's alone, so that libvmmalloc's stays
+ * in place (libvmmalloc(7), "Valgrind"); valgrind's own options come
+ * from $VALGRIND_OPTS as usual.
  *
  * Exit status when PROGRAM is not reached:
  *   2    the command line is wrong (unknown option, bad size, no PROGRAM)
@@ -61,23 +65,26 @@ typedef struct options_s {
 	const char *fork;	/* "0".."3"; NULL: VMMALLOC_FORK left alone */
 	bool stats;		/* VMMALLOC_LOG_STATS=1 */
 	bool debug;		/* preload the debug build */
+	const char *valgrind;	/* the valgrind tool to run PROGRAM under */
 	char **program;		/* PROGRAM and its ARGS, NULL-terminated */
 } options_t;
 
 typedef enum option_e {
-	OPT_DIR, OPT_SIZE, OPT_FORK, OPT_STATS, OPT_DEBUG, OPT_HELP,
-	OPT_VERSION, OPT_COUNT
+	OPT_DIR, OPT_SIZE, OPT_FORK, OPT_STATS, OPT_DEBUG, OPT_VALGRIND,
+	OPT_HELP, OPT_VERSION, OPT_COUNT
 } option_e;
 
 static const struct {
 	const char *name;
 	bool has_value;		/* --name VALUE or --name=VALUE */
+	bool may_have_value;	/* --name, or --name=VALUE */
 } option_table[OPT_COUNT] = {
 	[OPT_DIR] = { "--dir", true },
 	[OPT_SIZE] = { "--size", true },
 	[OPT_FORK] = { "--fork", true },
 	[OPT_STATS] = { "--stats", false },
 	[OPT_DEBUG] = { "--debug", false },
+	[OPT_VALGRIND] = { "--valgrind", false, true },
 	[OPT_HELP] = { "--help", false },
 	[OPT_VERSION] = { "--version", false },
 };
@@ -135,6 +142,11 @@ print_usage(void)
 		"  --stats      print pool statistics when PROGRAM ends\n"
 		"  --debug      preload the debug build (" VMMALLOC_DEBUG_DIR
 		"/ beside the library)\n"
+		"  --valgrind[=TOOL]  run PROGRAM under valgrind's TOOL"
+		" (memcheck, the\n"
+		"               default, helgrind or drd) with its heap in the"
+		" pool;\n"
+		"               valgrind's options come from $VALGRIND_OPTS\n"
 		"Options also take the form --opt=VALUE; '--' may be left out when\n"
 		"PROGRAM does not start with '-'.\n"
 		"\n"
@@ -224,6 +236,20 @@ find_option(const char *arg)
 	return OPT_COUNT;
 }
 
+/* the --valgrind tool (NULL value: memcheck), checked; exits with
+ * EXIT_USAGE when it is not a tool's name */
+static const char *
+valgrind_option(const char *s)
+{
+	if (s == NULL)
+		return "memcheck";
+	if (s[0] == '\0' || strspn(s, "abcdefghijklmnopqrstuvwxyz-") !=
+			strlen(s))
+		die(EXIT_USAGE, "--valgrind '%s': not a valgrind tool (try"
+				" memcheck, helgrind or drd)", s);
+	return s;
+}
+
 /* fills opt from argv; exits on --help, --version and usage errors */
 static void
 parse_options(int argc, char **argv, options_t *opt)
@@ -244,7 +270,8 @@ parse_options(int argc, char **argv, options_t *opt)
 			if (i >= argc)
 				die(EXIT_USAGE, "%s needs a value", arg);
 			value = argv[i++];
-		} else if (!option_table[o].has_value && value != NULL) {
+		} else if (!option_table[o].has_value && value != NULL &&
+				!option_table[o].may_have_value) {
 			die(EXIT_USAGE, "%s takes no value",
 					option_table[o].name);
 		}
@@ -263,6 +290,9 @@ parse_options(int argc, char **argv, options_t *opt)
 			break;
 		case OPT_DEBUG:
 			opt->debug = true;
+			break;
+		case OPT_VALGRIND:
+			opt->valgrind = valgrind_option(value);
 			break;
 		case OPT_HELP:
 			print_usage();
@@ -456,6 +486,29 @@ run(char **program)
 			program[0], strerror(err));
 }
 
+/*
+ * valgrind's command line for tool and program: valgrind replaces the
+ * malloc family wherever it finds one unless told that only the C
+ * library's is to be replaced (somalloc=nouserintercepts); then the
+ * preloaded libvmmalloc's stays the program's, and the pool tells the
+ * tool about its objects and locks itself.
+ */
+static char **
+valgrind_command(const char *tool, char **program)
+{
+	size_t n = 0;
+	while (program[n] != NULL)
+		n++;
+	char **argv = calloc(n + 4, sizeof(*argv));
+	if (argv == NULL)
+		die(EXIT_FAILURE, "out of memory");
+	argv[0] = "valgrind";
+	argv[1] = xasprintf("--tool=%s", tool);
+	argv[2] = "--soname-synonyms=somalloc=nouserintercepts";
+	memcpy(&argv[3], program, (n + 1) * sizeof(*argv));
+	return argv;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -473,5 +526,7 @@ main(int argc, char **argv)
 	if (opt.stats)
 		set_variable("VMMALLOC_LOG_STATS", "1");
 	set_variable("LD_PRELOAD", preload_list(lib));
+	if (opt.valgrind != NULL)
+		run(valgrind_command(opt.valgrind, opt.program));
 	run(opt.program);
 }
