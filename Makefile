@@ -6,8 +6,10 @@
 #   make check      unit, API and stress tests on the release/debug build,
 #                   libvmmalloc under real programs, device DAX pools on an
 #                   emulated NVDIMM under QEMU (test/dax), then the suite
-#                   again under AddressSanitizer + UBSan and ThreadSanitizer
-#                   (installs Check from Debian's packages if it is missing)
+#                   again under AddressSanitizer + UBSan and ThreadSanitizer,
+#                   fault injection, fuzzing and pools under Valgrind
+#                   (installs what it needs from Debian's packages:
+#                   test/deps.sh)
 #   make bench      the throughput and capacity benchmark (not a test)
 #   make install    PREFIX=/usr/local DESTDIR=...: libraries (debug builds
 #                   in $(libdir)/vmem_debug), headers, pkg-config files, the
@@ -40,6 +42,14 @@ TSAN_LD := -fsanitize=thread
 
 CORE_SRCS := $(sort $(wildcard src/base/*.c src/dax/*.c src/large/*.c src/slab/*.c src/pool/*.c))
 CORE_HDRS := $(wildcard include/*.h src/*.h src/*/*.h)
+# The core makes Valgrind's client requests when its headers are there
+# (src/base/vg.h). $(BUILD)/valgrind.flag says whether they were, and
+# changes when that changes (test/deps.sh installs valgrind for make
+# check): every object is then built again.
+VALGRIND_FLAG := $(if $(wildcard /usr/include/valgrind/memcheck.h),1,0)
+$(shell mkdir -p $(BUILD) && { [ "$$(cat $(BUILD)/valgrind.flag 2>/dev/null)" = \
+	"$(VALGRIND_FLAG)" ] || echo $(VALGRIND_FLAG) > $(BUILD)/valgrind.flag; })
+CORE_HDRS += $(BUILD)/valgrind.flag
 
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
@@ -219,7 +229,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-all
 check-all: check-release check-vmmalloc check-install check-man check-dax check-asan check-tsan \
-	check-fault check-fuzz
+	check-fault check-fuzz check-valgrind
 check-release: lib $(BUILD)/wordfreq $(call testbins,$(BUILD))
 	test/run-tests.sh release "test/abi.sh $(BUILD)" "test/layers.py $(BUILD)" \
 		$(call testbins,$(BUILD))

@@ -4,7 +4,8 @@
 # gcc, the real programs test/vmmalloc runs under libvmmalloc; man-db, whose
 # man --warnings checks the manual pages; clang-14 with its runtimes
 # (libclang-rt-14-dev: libFuzzer and the sanitizers) and llvm-14 (symbolized
-# stacks) for test/fuzz. Installs them when missing (as root,
+# stacks) for test/fuzz; valgrind (its headers too: the library makes its
+# client requests) for test/valgrind. Installs them when missing (as root,
 # or through sudo); otherwise says what to install and fails.
 set -eu
 pkgs=()
@@ -19,6 +20,8 @@ command -v clang-14 >/dev/null 2>&1 || pkgs+=(clang-14)
 ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
 	>/dev/null 2>&1 || pkgs+=(libclang-rt-14-dev)
 [ -x /usr/lib/llvm-14/bin/llvm-symbolizer ] || pkgs+=(llvm-14)
+{ command -v valgrind >/dev/null 2>&1 &&
+	[ -f /usr/include/valgrind/memcheck.h ]; } || pkgs+=(valgrind)
 [ ${#pkgs[@]} -eq 0 ] && exit 0
 echo "make check needs: ${pkgs[*]} (Debian packages); installing them" >&2
 if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else
