@@ -52,15 +52,19 @@
 #define VM_VG_HELGRIND	1
 #define VM_VG_DRD	2
 
+/* (hidden: one RIP-relative load tests them, not a load of the address
+ * first) */
+#define VM_VG_HIDDEN	__attribute__((visibility("hidden")))
+
 /* the process runs under memcheck (1) or not (0) */
-extern uint8_t vm_vg_memcheck;
+extern uint8_t vm_vg_memcheck VM_VG_HIDDEN;
 /* the process runs under helgrind (VM_VG_HELGRIND), drd (VM_VG_DRD) or
  * neither (0) */
-extern uint8_t vm_vg_sync;
+extern uint8_t vm_vg_sync VM_VG_HIDDEN;
 /* the process runs under one of those three tools: the allocator then
  * takes its slow paths only, where it tells the tool what it does (any
  * other tool, callgrind say, sees it as it runs outside Valgrind) */
-extern uint8_t vm_vg_any;
+extern uint8_t vm_vg_any VM_VG_HIDDEN;
 
 /* decides the three above (idempotent) */
 void vm_vg_init(void);

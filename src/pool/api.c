@@ -14,6 +14,7 @@
 #include <wchar.h>
 
 #include "pool/fastpath.h"
+#include "pool/objects.h"
 
 VM_NOINLINE void *
 pool_malloc_slow(VMEM *vmp, size_t size)

@@ -29,7 +29,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "pool/vmem.h"
+#include "pool/objects.h"
 
 void *
 mc_malloc(VMEM *vmp, size_t size)

@@ -1,22 +1,14 @@
 /*
- * objects.c -- what the object functions do in the pool, told to no
- * tool: the work behind api.c's exported functions, and behind
- * mc_objects.c's, which tells memcheck about it afterwards.
- *
- * Owns no state. Each function decides once whether its object is small
- * or large (by size, or by the page map) and hands it to the layer that
- * owns it: small requests (up to SC_SMALL_MAX) go to this thread's cache
- * of their class and its bin (slab/small.h), larger ones to this thread's
- * cache of large runs and the extent manager as whole pages
- * (large/object.h). When the pool has no room, what the caches and bins
- * keep in reserve is given back (pool_reclaim) and the request is tried
- * once more before it fails with ENOMEM.
- * Functions that refuse a pointer leave the reason in vm_err.
+ * objects.c -- the object functions' work that is not inline in
+ * objects.h: allocation from the bins and the extent manager, finding an
+ * object's run, aligned allocation, usable size, resizing in place, and
+ * the message of a full pool.
+ * Owns no state.
  * Thread safety: any thread; the layers below take their locks.
  */
 #include <errno.h>
 
-#include "pool/vmem.h"
+#include "pool/objects.h"
 
 VM_COLD void *
 pool_out_of_memory(size_t size)
@@ -28,7 +20,7 @@ pool_out_of_memory(size_t size)
 
 /* a small object of class cls, giving reserves back if the pool is full */
 static void *
-small_alloc(VMEM *vmp, unsigned cls)
+pool_small_alloc(VMEM *vmp, unsigned cls)
 {
 	void *p = small_malloc(&vmp->slabs, cls);
 	if (vm_unlikely(p == NULL) && pool_reclaim(vmp) > 0)
@@ -38,8 +30,8 @@ small_alloc(VMEM *vmp, unsigned cls)
 
 /* a large object of size bytes aligned to align, giving reserves back if
  * the pool is full */
-static void *
-large_alloc_reclaim(VMEM *vmp, size_t size, size_t align)
+void *
+pool_large_alloc(VMEM *vmp, size_t size, size_t align)
 {
 	run_t *run = large_alloc(&vmp->extents, &vmp->region, size, align);
 	if (vm_unlikely(run == NULL) && size <= SIZE_MAX - VM_PAGE &&
@@ -55,8 +47,8 @@ void *
 pool_alloc(VMEM *vmp, size_t size)
 {
 	if (vm_likely(size <= SC_SMALL_MAX))
-		return small_alloc(vmp, sc_class(size));
-	return large_alloc_reclaim(vmp, size, VM_PAGE);
+		return pool_small_alloc(vmp, sc_class(size));
+	return pool_large_alloc(vmp, size, VM_PAGE);
 }
 
 /*
@@ -83,49 +75,6 @@ pool_object_run(VMEM *vmp, const void *ptr)
 	vm_err("%p is not the start of a live object of pool %p", ptr,
 			(void *)vmp);
 	return NULL;
-}
-
-/* usable bytes of the live object of run */
-size_t
-pool_object_size(const run_t *run)
-{
-	return run->kind == RUN_SLAB ? small_size(run) : large_size(run);
-}
-
-/* frees the large object ptr of run (message if it was freed meanwhile) */
-void
-pool_large_free(VMEM *vmp, run_t *run, void *ptr)
-{
-	if (vm_unlikely(!extents_free(&vmp->extents, &vmp->region, run)))
-		vm_err("%p is not a live object of pool %p (double free?)", ptr,
-				(void *)vmp);
-}
-
-void *
-pool_malloc_plain(VMEM *vmp, size_t size)
-{
-	void *p = NULL;
-	if (size > SC_SMALL_MAX && vm_log_level() < 4)
-		p = caches_large_pop(&vmp->slabs, size);
-	if (p == NULL)
-		p = pool_alloc(vmp, size);
-	vm_log(4, "vmp %p size %zu -> %p", (void *)vmp, size, p);
-	return vm_likely(p != NULL) ? p : pool_out_of_memory(size);
-}
-
-void
-pool_free_plain(VMEM *vmp, void *ptr)
-{
-	vm_log(4, "vmp %p ptr %p", (void *)vmp, ptr);
-	if (ptr == NULL)
-		return;
-	run_t *run = pool_object_run(vmp, ptr);
-	if (run == NULL)
-		return;
-	if (run->kind == RUN_SLAB)
-		small_free(&vmp->slabs, run, ptr);
-	else
-		pool_large_free(vmp, run, ptr);
 }
 
 bool
@@ -160,9 +109,9 @@ pool_aligned_plain(VMEM *vmp, size_t alignment, size_t size)
 		 * of its page-aligned slabs is aligned */
 		unsigned cls = sc_class(VM_ALIGN_UP(size ? size : 1, alignment));
 		vm_assert_internal(sc_table[cls].size % alignment == 0);
-		p = small_alloc(vmp, cls);
+		p = pool_small_alloc(vmp, cls);
 	} else {
-		p = large_alloc_reclaim(vmp, size, alignment);
+		p = pool_large_alloc(vmp, size, alignment);
 	}
 	if (p == NULL)
 		return pool_out_of_memory(size);

@@ -92,27 +92,6 @@ void pool_unlock_all(VMEM *vmp);
 /* registers the fork handlers, once */
 void fork_handlers_init(void);
 
-/* ---- objects.c: the object functions' work, told to no tool -------------- */
-/* NULL, errno ENOMEM and a message: no room for size bytes */
-void *pool_out_of_memory(size_t size);
-/* an object of at least size bytes, or NULL (errno not set) */
-void *pool_alloc(VMEM *vmp, size_t size);
-/* the run owning the live object that starts at ptr, or NULL (message
- * set): a slab (its own checks come later, slab/small.h), or a large run
- * that starts at ptr and sits in no thread's cache */
-run_t *pool_object_run(VMEM *vmp, const void *ptr);
-/* usable bytes of the live object of run */
-size_t pool_object_size(const run_t *run);
-/* frees the large object ptr of run (message if it was freed meanwhile) */
-void pool_large_free(VMEM *vmp, run_t *run, void *ptr);
-void *pool_malloc_plain(VMEM *vmp, size_t size);
-void pool_free_plain(VMEM *vmp, void *ptr);
-void *pool_aligned_plain(VMEM *vmp, size_t alignment, size_t size);
-size_t pool_usable_plain(VMEM *vmp, void *ptr);
-/* true if the live object ptr now holds size bytes where it is (its
- * class, or its run resized); false, with nothing changed, if not */
-bool pool_resize_in_place(VMEM *vmp, void *ptr, size_t size);
-
 /* ---- mc_region.c, mc_objects.c: the same, told to memcheck (callers test
  * vm_vg_memcheck): each object a block of the size asked for, everything
  * else of the region inaccessible ------------------------------------------- */

@@ -246,6 +246,13 @@ caches_enter_slow(slabs_t *s)
 }
 
 void
+caches_leave_told(tcache_t *tc)
+{
+	vm_vg_before(tc);	/* before the exit a stealer waits for */
+	tc_exit(tc);
+}
+
+void
 caches_freeze(slabs_t *s)
 {
 	vm_lock(&s->tc_lock);

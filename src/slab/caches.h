@@ -88,14 +88,20 @@ caches_enter(slabs_t *s)
 	return caches_enter_slow(s);
 }
 
+/* caches_leave under helgrind or drd: tells the tool, then tc_exit */
+void caches_leave_told(tcache_t *tc);
+
 /* leaves this thread's cache, entered with caches_enter: tc_exit, which
- * helgrind and drd are told of (a stealer may take the cache next) */
+ * helgrind and drd are told of (a stealer may take the cache next); the
+ * tool's way is out of line and does the exit itself, so that nothing is
+ * kept across its call */
 static inline void
 caches_leave(tcache_t *tc)
 {
 	if (VM_VALGRIND && vm_unlikely(vm_vg_sync))
-		vm_vg_before(tc);
-	tc_exit(tc);
+		caches_leave_told(tc);
+	else
+		tc_exit(tc);
 }
 
 /* takes every cache of s from its owner (holds tc_lock until thaw) */
