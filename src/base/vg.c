@@ -105,17 +105,22 @@ vm_vg_releasing(const void *l)
 #endif
 }
 
+#if VM_VALGRIND
+/* one happens-before request: helgrind's code hg, or drd's code drd */
+static void
+order_request(const void *obj, unsigned hg, unsigned drd)
+{
+	VALGRIND_DO_CLIENT_REQUEST_STMT(vm_vg_sync == VM_VG_HELGRIND ? hg : drd,
+			obj, 0, 0, 0, 0);
+}
+#endif
+
 void
 vm_vg_before(const void *obj)
 {
 #if VM_VALGRIND
-	if (vm_vg_sync == VM_VG_HELGRIND)
-		VALGRIND_DO_CLIENT_REQUEST_STMT(_VG_USERREQ__HG_USERSO_SEND_PRE,
-				obj, 0, 0, 0, 0);
-	else
-		VALGRIND_DO_CLIENT_REQUEST_STMT(
-				VG_USERREQ__DRD_ANNOTATE_HAPPENS_BEFORE, obj,
-				0, 0, 0, 0);
+	order_request(obj, _VG_USERREQ__HG_USERSO_SEND_PRE,
+			VG_USERREQ__DRD_ANNOTATE_HAPPENS_BEFORE);
 #else
 	(void)obj;
 #endif
@@ -125,13 +130,8 @@ void
 vm_vg_after(const void *obj)
 {
 #if VM_VALGRIND
-	if (vm_vg_sync == VM_VG_HELGRIND)
-		VALGRIND_DO_CLIENT_REQUEST_STMT(_VG_USERREQ__HG_USERSO_RECV_POST,
-				obj, 0, 0, 0, 0);
-	else
-		VALGRIND_DO_CLIENT_REQUEST_STMT(
-				VG_USERREQ__DRD_ANNOTATE_HAPPENS_AFTER, obj,
-				0, 0, 0, 0);
+	order_request(obj, _VG_USERREQ__HG_USERSO_RECV_POST,
+			VG_USERREQ__DRD_ANNOTATE_HAPPENS_AFTER);
 #else
 	(void)obj;
 #endif

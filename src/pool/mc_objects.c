@@ -31,15 +31,22 @@
 
 #include "pool/objects.h"
 
-void *
-mc_malloc(VMEM *vmp, size_t size)
+/* the end of an allocation made quiet: reports back on, and p (if any)
+ * a new block of size bytes, allocated here */
+static void *
+new_block(void *p, size_t size)
 {
-	vm_vg_quiet();
-	void *p = pool_malloc_plain(vmp, size);
 	vm_vg_loud();
 	if (p != NULL)
 		vm_vg_block_new(p, size, 0);
 	return p;
+}
+
+void *
+mc_malloc(VMEM *vmp, size_t size)
+{
+	vm_vg_quiet();
+	return new_block(pool_malloc_plain(vmp, size), size);
 }
 
 void
@@ -59,11 +66,7 @@ void *
 mc_aligned_alloc(VMEM *vmp, size_t alignment, size_t size)
 {
 	vm_vg_quiet();
-	void *p = pool_aligned_plain(vmp, alignment, size);
-	vm_vg_loud();
-	if (p != NULL)
-		vm_vg_block_new(p, size, 0);
-	return p;
+	return new_block(pool_aligned_plain(vmp, alignment, size), size);
 }
 
 size_t

@@ -20,10 +20,10 @@
  * meets steal_req waits on tc_lock (caches_wait).
  *
  * Owns: the thread index allocator (process-wide, under its own lock),
- * each thread's index (vm_tindex, and vm_tfast), the pthread key whose destructor runs
- * at thread exit, whether caches can be used at all (they need
- * membarrier(2), Linux 4.14), and tc_lock, tc_top, ncaches, tcaches[] of
- * each slabs_t.
+ * each thread's index (vm_tindex, and vm_tfast for the fast paths), the
+ * pthread key whose destructor runs at thread exit, whether caches can be
+ * used at all (they need membarrier(2), Linux 4.14), and tc_lock, tc_top,
+ * ncaches, tcaches[] of each slabs_t.
  * Lock order: the registry lock (pool layer), then a pool's tc_lock, then
  * its bins, then its extent lock.
  * Thread safety: caches_mine is the owner's, lock-free; every

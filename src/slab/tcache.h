@@ -51,7 +51,11 @@
  *  - Only the owner writes in_op, only a stealer holding tc_lock writes
  *    steal_req: one stealer at a time.
  * Without membarrier (Linux before 4.14, or a seccomp filter) caches are
- * not used at all (caches.c). Under ThreadSanitizer, which cannot see
+ * not used at all (caches.c). Helgrind and drd (base/vg.h) see neither
+ * membarrier nor the atomics' order, so both edges are told to them as
+ * happens-before relations: the owner's exit (caches_leave) before the
+ * stealer's wait for in_op == 0, the stealer's steal_req = 0 before the
+ * owner's next entry; in_op and steal_req themselves are not checked. Under ThreadSanitizer, which cannot see
  * membarrier, both sides use sequentially consistent atomics instead,
  * for which the same two cases hold by the single total order.
  * Invariant: a cached object is an object of its class whose slab bit says
