@@ -131,6 +131,10 @@ void backing_copy_close(int fd);
  * there is none.
  */
 void *backing_anon_create(const backing_t *b);
+/* size bytes of anonymous memory (a multiple of 2 MiB, aligned to it),
+ * private, committed as it is written: libvmmalloc's DRAM tier; NULL
+ * (errno set) if there is none */
+void *backing_anon_map(size_t size);
 /* gives back a copy from backing_anon_create (the parent, after fork) */
 void backing_anon_destroy(const backing_t *b, void *copy);
 /* moves copy over b's mapping, at the same address, and makes b plain

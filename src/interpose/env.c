@@ -51,6 +51,72 @@ vmm_parse_size(const char *s, size_t *size)
 	return true;
 }
 
+/* D:P, two decimal numbers from 1 to 1000000; false if s is not that */
+static bool
+parse_ratio(const char *s, unsigned *d, unsigned *p)
+{
+	unsigned v[2] = { 0, 0 };
+	for (int i = 0; i < 2; i++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		for (; *s >= '0' && *s <= '9'; s++)
+			if ((v[i] = v[i] * 10 + (unsigned)(*s - '0')) > 1000000)
+				return false;
+		if (v[i] == 0 || *s != (i == 0 ? ':' : '\0'))
+			return false;
+		s++;
+	}
+	*d = v[0];
+	*p = v[1];
+	return true;
+}
+
+/* the tiers' variables: at most one policy, and a cap that fits it */
+static void
+read_tiers(struct vmm_config *cfg)
+{
+	const char *threshold = getenv("VMMALLOC_DRAM_THRESHOLD");
+	const char *ratio = getenv("VMMALLOC_DRAM_RATIO");
+	const char *max = getenv("VMMALLOC_DRAM_MAX");
+	cfg->tiers = VMM_TIERS_NONE;
+	if (threshold != NULL && threshold[0] != '\0') {
+		if (!vmm_parse_size(threshold, &cfg->dram_threshold) ||
+				cfg->dram_threshold == 0)
+			vmm_fatal("VMMALLOC_DRAM_THRESHOLD is not a size above 0 "
+					"(bytes, or a number with K, M, G or T):",
+					threshold);
+		if (cfg->dram_threshold > cfg->size)
+			vmm_fatal("VMMALLOC_DRAM_THRESHOLD is larger than the "
+					"pool (VMMALLOC_POOL_SIZE):", threshold);
+		cfg->tiers = VMM_TIERS_THRESHOLD;
+	}
+	if (ratio != NULL && ratio[0] != '\0') {
+		if (cfg->tiers != VMM_TIERS_NONE)
+			vmm_fatal("VMMALLOC_DRAM_RATIO and "
+					"VMMALLOC_DRAM_THRESHOLD are both set:",
+					"set one");
+		if (!parse_ratio(ratio, &cfg->dram_part, &cfg->pool_part))
+			vmm_fatal("VMMALLOC_DRAM_RATIO is not D:P (two numbers "
+					"from 1 to 1000000, DRAM's part first):",
+					ratio);
+		cfg->tiers = VMM_TIERS_RATIO;
+	}
+	cfg->dram_max = cfg->size;
+	if (max != NULL && max[0] != '\0') {
+		if (cfg->tiers == VMM_TIERS_NONE)
+			vmm_fatal("VMMALLOC_DRAM_MAX is set without a tier policy",
+					"(VMMALLOC_DRAM_THRESHOLD or "
+					"VMMALLOC_DRAM_RATIO)");
+		if (!vmm_parse_size(max, &cfg->dram_max))
+			vmm_fatal("VMMALLOC_DRAM_MAX is not a size "
+					"(bytes, or a number with K, M, G or T):",
+					max);
+		if (cfg->dram_max < VMMALLOC_MIN_POOL)
+			vmm_fatal("VMMALLOC_DRAM_MAX is below the minimum of "
+					"14 MiB (VMMALLOC_MIN_POOL):", max);
+	}
+}
+
 void
 vmm_config_read(struct vmm_config *cfg)
 {
@@ -88,6 +154,8 @@ vmm_config_read(struct vmm_config *cfg)
 					stats);
 		cfg->log_stats = stats[0] == '1';
 	}
+
+	read_tiers(cfg);
 
 	/* VMMALLOC_LOG_LEVEL (debug build) and VMMALLOC_LOG_FILE */
 	const char *log_problem = vm_log_env_problem();

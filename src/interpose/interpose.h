@@ -10,6 +10,7 @@
  *   start.c   the one pool: made from the environment at the first
  *             allocation or in the constructor, whichever comes first;
  *             statistics at exit
+ *   tiers.c   the DRAM tier, and where each allocation goes with two
  *   fork.c    VMMALLOC_FORK: the pool across fork()
  *   env.c     the configuration, read from the environment
  *   boot.c    the bootstrap arena for allocations made while the pool is
@@ -44,6 +45,10 @@ extern size_t vmm_size;		/* and its size */
  * (the caller is a recursion from inside the start-up: use the arena) */
 bool vmm_start(void);
 
+/* the statistics of the pool, then those of the DRAM tier and of the
+ * tiers (VMMALLOC_LOG_STATS, malloc_stats) */
+void vmm_stats_print(VMEM *vmp);
+
 /* ptr lies in the pool */
 static inline bool
 vmm_in_pool(const void *ptr)
@@ -62,16 +67,64 @@ size_t vmm_boot_size(const void *ptr);
 __attribute__((noreturn)) void vmm_fatal(const char *what, const char *detail);
 
 /* ---- env.c --------------------------------------------------------------- */
+/* where an allocation goes when there are two tiers (tiers.c) */
+enum vmm_tier_policy {
+	VMM_TIERS_NONE,		/* one tier: the pool */
+	VMM_TIERS_THRESHOLD,	/* below a fixed size: DRAM */
+	VMM_TIERS_RATIO,	/* below a size that keeps a ratio of bytes */
+};
+
 struct vmm_config {
 	const char *dir;	/* VMMALLOC_POOL_DIR */
 	size_t size;		/* VMMALLOC_POOL_SIZE */
 	int fork_mode;		/* VMMALLOC_FORK, 0-3 (default 1) */
 	bool log_stats;		/* VMMALLOC_LOG_STATS=1 */
+	enum vmm_tier_policy tiers;
+	size_t dram_threshold;	/* VMMALLOC_DRAM_THRESHOLD */
+	unsigned dram_part, pool_part;	/* VMMALLOC_DRAM_RATIO=D:P */
+	size_t dram_max;	/* VMMALLOC_DRAM_MAX; the pool's size if unset */
 };
 /* reads the environment without allocating; bad values are fatal */
 void vmm_config_read(struct vmm_config *cfg);
 /* a size: a byte count, or a number with K, M, G or T (powers of 1024; lower case too); false if bad */
 bool vmm_parse_size(const char *s, size_t *size);
+
+/* ---- tiers.c ------------------------------------------------------------ */
+/* the DRAM tier: a pool of its own in anonymous memory, made by
+ * vmm_tiers_start when a policy asks for it; before that (and without
+ * one) its range is empty and vmm_tiered false */
+extern VMEM *vmm_dram;
+extern uintptr_t vmm_dram_base;
+extern size_t vmm_dram_size;
+extern bool vmm_tiered;
+/* makes the DRAM tier next to the pool vmp as cfg asks (nothing for
+ * VMM_TIERS_NONE); fatal if it cannot; before vmm_pool is published */
+void vmm_tiers_start(const struct vmm_config *cfg, VMEM *vmp);
+/* the malloc family with two tiers: each picks a tier by the policy, and
+ * spills to the pool when the DRAM tier is full */
+void *vmm_tier_malloc(size_t size);
+void *vmm_tier_calloc(size_t nmemb, size_t size);
+void *vmm_tier_aligned(size_t alignment, size_t size);
+void *vmm_tier_realloc(VMEM *owner, void *ptr, size_t size);
+/* the tiers' figures, after the pools' own statistics (VMMALLOC_LOG_STATS) */
+void vmm_tiers_print(void);
+
+/* the pool that holds ptr, given the (file or device) pool: the DRAM tier
+ * when ptr is in its range (one compare; an empty range without tiers) */
+static inline VMEM *
+vmm_tier_of(VMEM *pool, const void *ptr)
+{
+	return (uintptr_t)ptr - vmm_dram_base < vmm_dram_size ? vmm_dram :
+			pool;
+}
+
+/* ptr lies in the pool or in the DRAM tier */
+static inline bool
+vmm_in_tiers(const void *ptr)
+{
+	return vmm_in_pool(ptr) ||
+			(uintptr_t)ptr - vmm_dram_base < vmm_dram_size;
+}
 
 /* ---- libc.c -------------------------------------------------------------- */
 void vmm_libc_free(void *ptr);

@@ -3,13 +3,14 @@
  * from a libvmmalloc pool, the way numactl or jemalloc.sh run one.
  *
  *   vmmalloc [--dir D] [--size S] [--fork N] [--stats] [--debug]
+ *            [--dram-threshold S | --dram-ratio D:P] [--dram-max S]
  *            [--valgrind[=TOOL]] [--] PROGRAM [ARGS...]
  *
  * The launcher is an ordinary program that runs before any interposer, so
  * it uses the C library freely. It checks its options, chooses the pool
  * directory and size, exports them as the variables libvmmalloc(7) reads
- * (VMMALLOC_POOL_DIR, VMMALLOC_POOL_SIZE, and VMMALLOC_FORK and
- * VMMALLOC_LOG_STATS when asked), puts the library first in LD_PRELOAD and
+ * (VMMALLOC_POOL_DIR, VMMALLOC_POOL_SIZE, and VMMALLOC_FORK,
+ * VMMALLOC_LOG_STATS and the VMMALLOC_DRAM_* of a DRAM tier when asked), puts the library first in LD_PRELOAD and
  * replaces itself with PROGRAM (execvp). Variables it is not asked to set
  * are inherited unchanged. With --valgrind it replaces itself with
  * valgrind running PROGRAM instead, told to leave the malloc family of
@@ -66,11 +67,15 @@ typedef struct options_s {
 	bool stats;		/* VMMALLOC_LOG_STATS=1 */
 	bool debug;		/* preload the debug build */
 	const char *valgrind;	/* the valgrind tool to run PROGRAM under */
+	const char *dram_threshold;	/* VMMALLOC_DRAM_THRESHOLD */
+	const char *dram_ratio;	/* VMMALLOC_DRAM_RATIO */
+	const char *dram_max;	/* VMMALLOC_DRAM_MAX */
 	char **program;		/* PROGRAM and its ARGS, NULL-terminated */
 } options_t;
 
 typedef enum option_e {
 	OPT_DIR, OPT_SIZE, OPT_FORK, OPT_STATS, OPT_DEBUG, OPT_VALGRIND,
+	OPT_DRAM_THRESHOLD, OPT_DRAM_RATIO, OPT_DRAM_MAX,
 	OPT_HELP, OPT_VERSION, OPT_COUNT
 } option_e;
 
@@ -85,6 +90,9 @@ static const struct {
 	[OPT_STATS] = { "--stats", false },
 	[OPT_DEBUG] = { "--debug", false },
 	[OPT_VALGRIND] = { "--valgrind", false, true },
+	[OPT_DRAM_THRESHOLD] = { "--dram-threshold", true, false },
+	[OPT_DRAM_RATIO] = { "--dram-ratio", true, false },
+	[OPT_DRAM_MAX] = { "--dram-max", true, false },
 	[OPT_HELP] = { "--help", false },
 	[OPT_VERSION] = { "--version", false },
 };
@@ -142,6 +150,15 @@ print_usage(void)
 		"  --stats      print pool statistics when PROGRAM ends\n"
 		"  --debug      preload the debug build (" VMMALLOC_DEBUG_DIR
 		"/ beside the library)\n"
+		"  --dram-threshold SIZE  a DRAM tier: objects below SIZE in"
+		" anonymous memory\n"
+		"               (DRAM), the rest in the pool\n"
+		"  --dram-ratio D:P  a DRAM tier whose threshold moves to keep"
+		" D:P of\n"
+		"               the bytes in use in DRAM and in the pool\n"
+		"  --dram-max SIZE  the DRAM tier's size (default: the pool's);"
+		" when\n"
+		"               it is full, objects go to the pool\n"
 		"  --valgrind[=TOOL]  run PROGRAM under valgrind's TOOL"
 		" (memcheck, the\n"
 		"               default, helgrind or drd) with its heap in the"
@@ -196,22 +213,33 @@ parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* the --size argument, checked; exits with EXIT_USAGE when it is wrong */
+/* the size argument s of option name, checked, at least min bytes (a
+ * pool's minimum: so said); exits with EXIT_USAGE when it is wrong */
 static uint64_t
-size_option(const char *s)
+size_arg(const char *name, const char *s, uint64_t min)
 {
 	uint64_t size;
 	int err = parse_size(s, &size);
 	if (err == EINVAL)
-		die(EXIT_USAGE, "--size '%s': not a size (try 1073741824, 64M"
-				" or 2G)", s);
+		die(EXIT_USAGE, "%s '%s': not a size (try 1073741824, 64M"
+				" or 2G)", name, s);
 	if (err == ERANGE)
-		die(EXIT_USAGE, "--size '%s': too large", s);
-	if (size < VMMALLOC_MIN_POOL)
-		die(EXIT_USAGE, "--size '%s': a pool needs at least %zu bytes"
-				" (%zu MiB)", s, VMMALLOC_MIN_POOL,
+		die(EXIT_USAGE, "%s '%s': too large", name, s);
+	if (size < min && min == VMMALLOC_MIN_POOL)
+		die(EXIT_USAGE, "%s '%s': a pool needs at least %zu bytes"
+				" (%zu MiB)", name, s, VMMALLOC_MIN_POOL,
 				VMMALLOC_MIN_POOL >> 20);
+	if (size < min)
+		die(EXIT_USAGE, "%s '%s': must be at least %" PRIu64, name, s,
+				min);
 	return size;
+}
+
+/* the --size argument, checked; exits with EXIT_USAGE when it is wrong */
+static uint64_t
+size_option(const char *s)
+{
+	return size_arg("--size", s, VMMALLOC_MIN_POOL);
 }
 
 /* the --fork argument, checked; exits with EXIT_USAGE when it is wrong */
@@ -234,6 +262,24 @@ find_option(const char *arg)
 			return (option_e)o;
 	}
 	return OPT_COUNT;
+}
+
+/* the --dram-ratio D:P, checked (two numbers from 1 to 1000000); exits
+ * with EXIT_USAGE when it is wrong */
+static const char *
+ratio_option(const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long d = strtoul(s, &end, 10);
+	bool ok = isdigit((unsigned char)s[0]) && *end == ':' &&
+			isdigit((unsigned char)end[1]);
+	unsigned long p = ok ? strtoul(end + 1, &end, 10) : 0;
+	if (!ok || *end != '\0' || errno != 0 || d == 0 || p == 0 ||
+			d > 1000000 || p > 1000000)
+		die(EXIT_USAGE, "--dram-ratio '%s': not D:P (two numbers from 1"
+				" to 1000000, DRAM's part first, as 1:4)", s);
+	return s;
 }
 
 /* the --valgrind tool (NULL value: memcheck), checked; exits with
@@ -294,6 +340,17 @@ parse_options(int argc, char **argv, options_t *opt)
 		case OPT_VALGRIND:
 			opt->valgrind = valgrind_option(value);
 			break;
+		case OPT_DRAM_THRESHOLD:
+			opt->dram_threshold = xasprintf("%" PRIu64, size_arg(
+					"--dram-threshold", value, 1));
+			break;
+		case OPT_DRAM_RATIO:
+			opt->dram_ratio = ratio_option(value);
+			break;
+		case OPT_DRAM_MAX:
+			opt->dram_max = xasprintf("%" PRIu64, size_arg(
+					"--dram-max", value, VMMALLOC_MIN_POOL));
+			break;
 		case OPT_HELP:
 			print_usage();
 			exit(EXIT_SUCCESS);
@@ -305,6 +362,12 @@ parse_options(int argc, char **argv, options_t *opt)
 			break;
 		}
 	}
+	if (opt->dram_threshold != NULL && opt->dram_ratio != NULL)
+		die(EXIT_USAGE, "--dram-threshold and --dram-ratio: give one");
+	if (opt->dram_max != NULL && opt->dram_threshold == NULL &&
+			opt->dram_ratio == NULL)
+		die(EXIT_USAGE, "--dram-max needs --dram-threshold or"
+				" --dram-ratio");
 	if (i >= argc)
 		die(EXIT_USAGE, "no program to run (see vmmalloc --help)");
 	opt->program = &argv[i];
@@ -525,6 +588,12 @@ main(int argc, char **argv)
 		set_variable("VMMALLOC_FORK", opt.fork);
 	if (opt.stats)
 		set_variable("VMMALLOC_LOG_STATS", "1");
+	if (opt.dram_threshold != NULL)
+		set_variable("VMMALLOC_DRAM_THRESHOLD", opt.dram_threshold);
+	if (opt.dram_ratio != NULL)
+		set_variable("VMMALLOC_DRAM_RATIO", opt.dram_ratio);
+	if (opt.dram_max != NULL)
+		set_variable("VMMALLOC_DRAM_MAX", opt.dram_max);
 	set_variable("LD_PRELOAD", preload_list(lib));
 	if (opt.valgrind != NULL)
 		run(valgrind_command(opt.valgrind, opt.program));

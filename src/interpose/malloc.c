@@ -10,6 +10,10 @@
  * does not is either the pool's slow path (a pointer in the pool's range)
  * or handled out of line (the bootstrap arena, libc's heap).
  *
+ * With two tiers (tiers.c) every function of the family but free and
+ * malloc_usable_size goes through tiers.c, which picks the tier; those two
+ * find it from the address (vmm_tier_of: one compare).
+ *
  * Behaviour follows glibc where C leaves a choice: realloc(p, 0) frees p
  * and returns NULL; memalign rounds an alignment up to a power of two;
  * aligned_alloc and posix_memalign refuse one that is not (EINVAL).
@@ -36,6 +40,9 @@ alloc_starting(size_t size, size_t align)
 {
 	if (!vmm_start())
 		return vmm_boot_alloc(size, align);
+	if (vmm_tiered)
+		return align == 0 ? vmm_tier_malloc(size) :
+				vmm_tier_aligned(align, size);
 	return align == 0 ? vmem_malloc(pool(), size) :
 			vmem_aligned_alloc(pool(), align, size);
 }
@@ -46,8 +53,8 @@ free_outside(void *ptr)
 {
 	if (ptr == NULL || vmm_boot_owns(ptr))
 		return;		/* the arena's blocks are never reused */
-	if (vmm_in_pool(ptr)) {	/* the pool appeared meanwhile */
-		vmem_free(pool(), ptr);
+	if (vmm_in_tiers(ptr)) {	/* the pool appeared meanwhile */
+		vmem_free(vmm_tier_of(pool(), ptr), ptr);
 		return;
 	}
 	vmm_libc_free(ptr);
@@ -83,8 +90,11 @@ VMM_PUBLIC void *
 malloc(size_t size)
 {
 	VMEM *vmp = pool();
-	if (vm_likely(vmp != NULL))
+	if (vm_likely(vmp != NULL)) {
+		if (vm_unlikely(vmm_tiered))
+			return vmm_tier_malloc(size);
 		return pool_malloc(vmp, size);
+	}
 	return alloc_starting(size, 0);
 }
 
@@ -93,9 +103,10 @@ free(void *ptr)
 {
 	VMEM *vmp = pool();
 	if (vm_likely(vmp != NULL)) {
+		vmp = vmm_tier_of(vmp, ptr);	/* one compare */
 		if (vm_likely(pool_free_fast(vmp, ptr)))
 			return;
-		if (vm_likely(vmm_in_pool(ptr))) {
+		if (vm_likely(vmm_in_tiers(ptr))) {
 			pool_free_slow(vmp, ptr);
 			return;
 		}
@@ -114,7 +125,8 @@ calloc(size_t nmemb, size_t size)
 {
 	VMEM *vmp = pool();
 	if (vm_likely(vmp != NULL))
-		return vmem_calloc(vmp, nmemb, size);
+		return vm_unlikely(vmm_tiered) ? vmm_tier_calloc(nmemb, size) :
+				vmem_calloc(vmp, nmemb, size);
 	size_t total;
 	if (__builtin_mul_overflow(nmemb, size, &total)) {
 		errno = ENOMEM;
@@ -130,11 +142,14 @@ realloc(void *ptr, size_t size)
 	if (ptr == NULL)
 		return malloc(size);
 	VMEM *vmp = pool();
-	if (vm_likely(vmp != NULL) && vm_likely(vmm_in_pool(ptr))) {
+	if (vm_likely(vmp != NULL) && vm_likely(vmm_in_tiers(ptr))) {
+		vmp = vmm_tier_of(vmp, ptr);
 		if (size == 0) {
 			vmem_free(vmp, ptr);
 			return NULL;
 		}
+		if (vm_unlikely(vmm_tiered))
+			return vmm_tier_realloc(vmp, ptr, size);
 		return vmem_realloc(vmp, ptr, size);
 	}
 	return realloc_outside(ptr, size);
@@ -157,7 +172,8 @@ alloc_aligned(size_t align, size_t size)
 {
 	VMEM *vmp = pool();
 	if (vm_likely(vmp != NULL))
-		return vmem_aligned_alloc(vmp, align, size);
+		return vm_unlikely(vmm_tiered) ? vmm_tier_aligned(align, size) :
+				vmem_aligned_alloc(vmp, align, size);
 	return alloc_starting(size, align);
 }
 
@@ -222,8 +238,8 @@ malloc_usable_size(void *ptr)
 	if (ptr == NULL)
 		return 0;
 	VMEM *vmp = pool();
-	if (vm_likely(vmp != NULL) && vm_likely(vmm_in_pool(ptr)))
-		return vmem_malloc_usable_size(vmp, ptr);
+	if (vm_likely(vmp != NULL) && vm_likely(vmm_in_tiers(ptr)))
+		return vmem_malloc_usable_size(vmm_tier_of(vmp, ptr), ptr);
 	return usable_outside(ptr);
 }
 
@@ -238,6 +254,8 @@ malloc_trim(size_t pad)
 		return 0;
 	mc_quiet();
 	size_t n = caches_drain(&vmp->slabs);
+	if (vmm_tiered)
+		n += caches_drain(&vmm_dram->slabs);
 	mc_loud();
 	return n > 0;
 }
@@ -261,12 +279,14 @@ pool_info(void)
 	VMEM *vmp = pool();
 	if (vmp == NULL)
 		return mi;
-	struct pool_usage u;
+	struct pool_usage u, d = { 0 };
 	pool_usage(vmp, &u);
-	mi.arena = u.data_bytes;
-	mi.ordblks = u.free_extents;
-	mi.uordblks = u.in_use_bytes;
-	mi.fordblks = u.data_bytes - u.in_use_bytes;
+	if (vmm_tiered)		/* both tiers, as one */
+		pool_usage(vmm_dram, &d);
+	mi.arena = u.data_bytes + d.data_bytes;
+	mi.ordblks = u.free_extents + d.free_extents;
+	mi.uordblks = u.in_use_bytes + d.in_use_bytes;
+	mi.fordblks = mi.arena - mi.uordblks;
 	return mi;
 }
 
@@ -301,7 +321,7 @@ malloc_stats(void)
 {
 	VMEM *vmp = pool();
 	if (vmp != NULL)
-		vmem_stats_print(vmp, NULL);
+		vmm_stats_print(vmp);
 }
 
 /* ---- glibc's internal names ---------------------------------------------- */

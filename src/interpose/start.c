@@ -46,6 +46,7 @@ make_pool(void)
 	vmm_base = vmp->region.base;
 	vmm_size = vmp->region.size;
 	mc_loud();
+	vmm_tiers_start(&cfg, vmp);
 	vmm_fork_init(vmp, cfg.fork_mode, dir);
 	vm_log(2, "pool of %zu bytes at %p in %s, VMMALLOC_FORK=%d",
 			vmm_size, (void *)vmm_base, dir, cfg.fork_mode);
@@ -88,5 +89,16 @@ vmm_destructor(void)
 	VMEM *vmp = atomic_load(&vmm_pool);
 	vm_log(2, "the program ends; the pool stays mapped to the last free");
 	if (log_stats && vmp != NULL)
-		vmem_stats_print(vmp, NULL);
+		vmm_stats_print(vmp);
+}
+
+void
+vmm_stats_print(VMEM *vmp)
+{
+	vmem_stats_print(vmp, NULL);
+	if (vmm_tiered) {
+		vm_out("The DRAM tier:\n");
+		vmem_stats_print(vmm_dram, NULL);
+		vmm_tiers_print();
+	}
 }

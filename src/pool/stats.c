@@ -146,6 +146,24 @@ pool_usage(VMEM *vmp, struct pool_usage *u)
 	mc_loud();
 }
 
+uint64_t
+pool_bytes_out(VMEM *vmp)
+{
+	uint64_t n = 0;
+	mc_quiet();
+	for (unsigned c = 0; c < SC_NCLASSES; c++) {
+		bin_t *bin = &vmp->slabs.bins[c];
+		vm_lock(&bin->lock);
+		n += bin_curobjs(bin) * sc_table[c].size;
+		vm_unlock(&bin->lock);
+	}
+	vm_lock(&vmp->extents.lock);
+	n += (uint64_t)vmp->extents.large_pages << VM_PAGE_SHIFT;
+	vm_unlock(&vmp->extents.lock);
+	mc_loud();
+	return n;
+}
+
 static void
 print_general(VMEM *vmp)
 {

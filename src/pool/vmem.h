@@ -76,6 +76,10 @@ struct pool_usage {
 	uint64_t free_extents;	/* free runs of pages */
 };
 void pool_usage(VMEM *vmp, struct pool_usage *u);
+/* bytes handed out of vmp's slabs and extents: objects in use, and those
+ * the threads' caches hold (no cache is stopped to count them): a cheap
+ * figure for libvmmalloc's tiers */
+uint64_t pool_bytes_out(VMEM *vmp);
 
 /* ---- fork.c ------------------------------------------------------------- */
 /* run by the fork handlers with every lock of every pool held */

@@ -11,7 +11,11 @@
 #    bind mount via unshare -m when allowed); VMMALLOC_FORK not one of
 #    0..3; a pool larger than the file size limit (ulimit -f: EFBIG,
 #    never SIGXFSZ); and, by the debug library, a VMMALLOC_LOG_FILE that
-#    cannot be opened and VMMALLOC_LOG_LEVEL other than 0..4. Refused means: exit status exactly 1 (not a signal, not 0),
+#    cannot be opened and VMMALLOC_LOG_LEVEL other than 0..4; the DRAM
+#    tier's: a ratio that is not D:P of numbers 1..1000000, a threshold
+#    that is not a size, 0 or larger than the pool, a DRAM cap below
+#    14 MiB or without a policy, both policies at once (accepted: the
+#    smallest cap, the widest ratio). Refused means: exit status exactly 1 (not a signal, not 0),
 #    nothing on stdout (main never ran: no "hello"), exactly one line on
 #    stderr, starting "libvmmalloc: ". And no file left in the directory.
 #  - accepted: sizes in bytes, with K, M, G (powers of 1024), the minimum
@@ -105,6 +109,33 @@ for lib in "$LIB" "$DLIB"; do
 	else
 		echo "note: $dir is not on tmpfs: the 1 PiB case is not run"
 	fi
+
+	# the DRAM tier's variables (tiers.c)
+	for r in abc 1 1: :3 0:1 1:0 1:3:4 1:3x -1:3 1000001:1 1:99999999999; do
+		refused "$lib" "VMMALLOC_DRAM_RATIO='$r'" VMMALLOC_POOL_DIR="$dir" \
+			VMMALLOC_POOL_SIZE=64M VMMALLOC_DRAM_RATIO="$r"
+	done
+	for t in abc 0 12X 65M 1G; do
+		refused "$lib" "VMMALLOC_DRAM_THRESHOLD='$t' (a 64M pool)" \
+			VMMALLOC_POOL_DIR="$dir" VMMALLOC_POOL_SIZE=64M \
+			VMMALLOC_DRAM_THRESHOLD="$t"
+	done
+	for m in abc 13M 14335K; do
+		refused "$lib" "VMMALLOC_DRAM_MAX='$m'" VMMALLOC_POOL_DIR="$dir" \
+			VMMALLOC_POOL_SIZE=64M VMMALLOC_DRAM_RATIO=1:4 \
+			VMMALLOC_DRAM_MAX="$m"
+	done
+	refused "$lib" "VMMALLOC_DRAM_MAX without a policy" \
+		VMMALLOC_POOL_DIR="$dir" VMMALLOC_POOL_SIZE=64M VMMALLOC_DRAM_MAX=16M
+	refused "$lib" "both VMMALLOC_DRAM_THRESHOLD and VMMALLOC_DRAM_RATIO" \
+		VMMALLOC_POOL_DIR="$dir" VMMALLOC_POOL_SIZE=64M \
+		VMMALLOC_DRAM_THRESHOLD=1K VMMALLOC_DRAM_RATIO=1:4
+	accepted "$lib" "VMMALLOC_DRAM_THRESHOLD=1K, VMMALLOC_DRAM_MAX=14M" - \
+		VMMALLOC_POOL_DIR="$dir" VMMALLOC_POOL_SIZE=64M \
+		VMMALLOC_DRAM_THRESHOLD=1K VMMALLOC_DRAM_MAX=14M
+	accepted "$lib" "VMMALLOC_DRAM_RATIO=1:1000000" - \
+		VMMALLOC_POOL_DIR="$dir" VMMALLOC_POOL_SIZE=64M \
+		VMMALLOC_DRAM_RATIO=1:1000000
 
 	# directories
 	refused "$lib" "VMMALLOC_POOL_DIR=''" VMMALLOC_POOL_DIR= VMMALLOC_POOL_SIZE=64M

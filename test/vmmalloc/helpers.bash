@@ -74,6 +74,8 @@ vrun() {
 	timeout -k 5 "${VRUN_TIMEOUT:-60}" env -u LD_PRELOAD \
 		-u VMMALLOC_POOL_DIR -u VMMALLOC_POOL_SIZE -u VMMALLOC_FORK \
 		-u VMMALLOC_LOG_STATS -u VMMALLOC_LOG_LEVEL -u VMMALLOC_LOG_FILE \
+		-u VMMALLOC_DRAM_THRESHOLD -u VMMALLOC_DRAM_RATIO \
+		-u VMMALLOC_DRAM_MAX \
 		"${vars[@]+"${vars[@]}"}" "$@" \
 		>"$SCRATCH/$name.out" 2>"$SCRATCH/$name.err" </dev/null
 	RC=$?
@@ -119,11 +121,19 @@ need() {
 #                 two copies are $REF_WD and $PRE_WD afterwards
 #   SAME_ENV      (array) variables for both runs
 #   SAME_PRE_ENV  (array) variables for the libvmmalloc run only
+#   VMMTEST_TIERS (exported by run.sh for a second pass of the prog_*
+#                 scripts) a DRAM tier's variables for the libvmmalloc run,
+#                 blank-separated; the label then says so
 SAME_ENV=()
 SAME_PRE_ENV=()
 same() {
 	local label=$1 mode=$2 size=$3; shift 4
 	local dir t0 t1 t2 why=""
+	local -a tiers=()
+	if [ -n "${VMMTEST_TIERS:-}" ]; then
+		read -ra tiers <<< "$VMMTEST_TIERS"
+		label+=" [$VMMTEST_TIERS]"
+	fi
 	dir=$(newdir)
 	REF_WD=$(mktemp -d "$SCRATCH/ref.XXXXXX")
 	PRE_WD=$(mktemp -d "$SCRATCH/pre.XXXXXX")
@@ -137,7 +147,8 @@ same() {
 	t1=$EPOCHREALTIME
 	cd "$PRE_WD" || exit 1
 	vrun pre "${SAME_ENV[@]+"${SAME_ENV[@]}"}" \
-		"${SAME_PRE_ENV[@]+"${SAME_PRE_ENV[@]}"}" LD_PRELOAD="$LIB" \
+		"${SAME_PRE_ENV[@]+"${SAME_PRE_ENV[@]}"}" \
+		"${tiers[@]+"${tiers[@]}"}" LD_PRELOAD="$LIB" \
 		VMMALLOC_POOL_DIR="$dir" VMMALLOC_POOL_SIZE="$size" \
 		VMMALLOC_FORK="$mode" -- "$@"
 	t2=$EPOCHREALTIME

@@ -19,7 +19,9 @@
 #    with two bad ones (one line on stderr, exit status 1, main never runs);
 #  - any other program built from test/vmmalloc/*.c, under the release
 #    library (linked_*: linked), which must exit 0;
-#  - every test/vmmalloc/*.sh script but this one, as `bash SCRIPT BUILD`.
+#  - every test/vmmalloc/*.sh script but this one, as `bash SCRIPT BUILD`;
+#    the prog_*.sh scripts (real programs) a second time with a DRAM tier
+#    (VMMTEST_TIERS: a ratio of 1:3 and a 16 MiB cap).
 # Each program run gets a fresh pool directory, which must be empty
 # afterwards (the pool file is unnamed).
 #
@@ -238,7 +240,7 @@ refused linked_basic-smallpool VMMALLOC_POOL_DIR="$VMMTEST_SHM" \
 for src in "$HERE"/*.c; do
 	name=$(basename "$src" .c)
 	case $name in
-	inpool|deepbind|linked_basic|lib_*) continue ;;
+	inpool|deepbind|linked_basic|tiers|lib_*) continue ;;
 	linked_*)
 		prog "$name" 60 VMMALLOC_POOL_DIR='$POOLDIR' VMMALLOC_POOL_SIZE=64M -- \
 			"$TBIN/$name" ;;
@@ -255,6 +257,14 @@ for script in "$HERE"/*.sh; do
 	timeout -k 5 300 bash "$script" "$BUILD" > "$LOGS/$name.log" 2>&1 < /dev/null
 	rc=$?
 	report "$name" "$rc" "$([ "$rc" -ne 0 ] && rc_text "$rc")"
+	# the real programs again with a DRAM tier: a ratio, and a cap
+	# small enough that the bigger ones spill into the pool
+	case $name in prog_*) ;; *) continue ;; esac
+	VMMTEST_TIERS="VMMALLOC_DRAM_RATIO=1:3 VMMALLOC_DRAM_MAX=16M" \
+		timeout -k 5 300 bash "$script" "$BUILD" \
+		> "$LOGS/$name-tiers.log" 2>&1 < /dev/null
+	rc=$?
+	report "$name-tiers" "$rc" "$([ "$rc" -ne 0 ] && rc_text "$rc")"
 done
 
 echo "vmmalloc: $npass passed, $nfail failed"

@@ -10,7 +10,8 @@ deterministic (no hash-order dependence, no addresses, no timings).
 With VMMTEST_POOLCHECK=1 in the environment (set only for the libvmmalloc
 run, with PYTHONMALLOC=malloc so that every object comes from malloc) the
 script also checks that objects it makes, in every thread and in the
-child, lie in the pool mapping of /proc/self/maps; a miss goes to stderr
+child, lie in the pool mapping of /proc/self/maps (or, with a DRAM tier,
+in its anonymous mapping); a miss goes to stderr
 and ends the run with status 3, so that a run on another allocator cannot
 pass for one on the pool.
 """
@@ -36,10 +37,28 @@ def pool_range():
     return lo, hi
 
 
+TIERS = any(os.environ.get(v) for v in
+            ("VMMALLOC_DRAM_THRESHOLD", "VMMALLOC_DRAM_RATIO"))
+
+
+def in_dram_tier(addr):
+    """addr is in an anonymous mapping of 14 MiB or more: with a DRAM
+    tier (VMMALLOC_DRAM_*), that is where its objects are."""
+    with open("/proc/self/maps") as f:
+        for line in f:
+            parts = line.split(None, 5)
+            a, b = (int(x, 16) for x in parts[0].split("-"))
+            if a <= addr < b:
+                return len(parts) < 6 and b - a >= 14 << 20
+    return False
+
+
 def check_in_pool(obj, what):
     if not POOLCHECK:
         return
     lo, hi = pool_range()
+    if TIERS and in_dram_tier(id(obj)):
+        return
     if lo is None or not lo <= id(obj) < hi:
         sys.stderr.write("threads.py: %s at %#x is not in the pool %s\n"
                          % (what, id(obj), (lo, hi)))
