@@ -35,11 +35,14 @@
 #include "pool/pool.h"
 
 #define VMM_PUBLIC	__attribute__((visibility("default")))
+/* the interposer's globals: hidden, so the fast paths read each with one
+ * RIP-relative load, not through the address of it first */
+#define VMM_HIDDEN	__attribute__((visibility("hidden")))
 
 /* ---- start.c ------------------------------------------------------------ */
-extern VMEM *_Atomic vmm_pool;
-extern uintptr_t vmm_base;	/* the pool's first byte */
-extern size_t vmm_size;		/* and its size */
+extern VMEM *_Atomic vmm_pool VMM_HIDDEN;
+extern uintptr_t vmm_base VMM_HIDDEN;	/* the pool's first byte */
+extern size_t vmm_size VMM_HIDDEN;	/* and its size */
 
 /* makes the pool if nobody has; false if this thread is making it now
  * (the caller is a recursion from inside the start-up: use the arena) */
@@ -93,10 +96,10 @@ bool vmm_parse_size(const char *s, size_t *size);
 /* the DRAM tier: a pool of its own in anonymous memory, made by
  * vmm_tiers_start when a policy asks for it; before that (and without
  * one) its range is empty and vmm_tiered false */
-extern VMEM *vmm_dram;
-extern uintptr_t vmm_dram_base;
-extern size_t vmm_dram_size;
-extern bool vmm_tiered;
+extern VMEM *vmm_dram VMM_HIDDEN;
+extern uintptr_t vmm_dram_base VMM_HIDDEN;
+extern size_t vmm_dram_size VMM_HIDDEN;
+extern bool vmm_tiered VMM_HIDDEN;
 /* makes the DRAM tier next to the pool vmp as cfg asks (nothing for
  * VMM_TIERS_NONE); fatal if it cannot; before vmm_pool is published */
 void vmm_tiers_start(const struct vmm_config *cfg, VMEM *vmp);
