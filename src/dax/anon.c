@@ -27,5 +27,8 @@ backing_anon_map(size_t size)
 		munmap(area, (size_t)(start - area));
 	if (start + size < area + span)
 		munmap(start + size, (size_t)(area + span - (start + size)));
+	/* huge pages where the system gives them on request: a fault per
+	 * 2 MiB rather than per page (advice only: no error if not) */
+	(void)madvise(start, size, MADV_HUGEPAGE);
 	return start;
 }

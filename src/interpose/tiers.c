@@ -12,12 +12,12 @@
  *   VMMALLOC_DRAM_MAX=S        the DRAM tier's size (default: the pool's);
  *                              when it is full, allocations go to the pool
  *
- * The moving threshold walks a ladder of sizes, four steps per doubling
+ * The moving threshold walks a ladder of sizes, 16 steps per doubling
  * from 16 bytes to 1 GiB. Every ADAPT_PERIOD allocations of a thread, one
  * thread at a time compares the DRAM tier's share of the bytes in use
- * with D / (D + P) and moves the threshold one step up or down when the
- * share is more than ADAPT_BAND off (hysteresis: inside the band it
- * stays). The bytes in use are each pool's objects out of their slabs
+ * with D / (D + P) and moves the threshold up or down when the share is
+ * more than ADAPT_BAND off (hysteresis: inside the band it stays), by a
+ * step per ADAPT_GAIN off, at most a doubling at a time. The bytes in use are each pool's objects out of their slabs
  * and its large runs (pool_bytes_out: what the threads' caches hold
  * counts as in use; no cache is stopped to count). All of it is off
  * malloc's fast path: a program without tiers pays one test of
@@ -43,12 +43,16 @@ uintptr_t vmm_dram_base;
 size_t vmm_dram_size;
 bool vmm_tiered;
 
-/* the ladder: 4 steps per doubling, from 16 B (step 0) to 1 GiB */
-#define LADDER_TOP	(4 * (30 - 4))
+/* the ladder: 16 steps per doubling, from 16 B (step 0) to 1 GiB */
+#define LADDER_STEPS	16
+#define LADDER_TOP	(LADDER_STEPS * (30 - 4))
 /* allocations of a thread between two looks at the ratio */
 #define ADAPT_PERIOD	1024
 /* the DRAM share may be this far off (per thousand) before it moves */
-#define ADAPT_BAND	20
+#define ADAPT_BAND	10
+/* beyond that, the threshold moves a step per this much off (per
+ * thousand), at least one, at most a doubling */
+#define ADAPT_GAIN	20
 
 static enum vmm_tier_policy policy;
 static unsigned dram_part, pool_part;
@@ -64,8 +68,8 @@ static VM_TLS uint32_t countdown;
 static size_t
 ladder(unsigned k)
 {
-	size_t base = (size_t)16 << (k / 4);
-	return base + base * (k % 4) / 4;
+	size_t base = (size_t)16 << (k / LADDER_STEPS);
+	return base + base * (k % LADDER_STEPS) / LADDER_STEPS;
 }
 
 static VMEM *pool;		/* the pool in the file or device */
@@ -88,7 +92,7 @@ vmm_tiers_start(const struct vmm_config *cfg, VMEM *vmp)
 	if (policy == VMM_TIERS_THRESHOLD) {
 		atomic_store(&threshold, cfg->dram_threshold);
 	} else {
-		atomic_store(&step, 4 * (10 - 4));	/* 1 KiB to start */
+		atomic_store(&step, LADDER_STEPS * (10 - 4));	/* 1 KiB */
 		atomic_store(&threshold, ladder(atomic_load(&step)));
 	}
 	vmm_dram = dram;
@@ -116,15 +120,20 @@ adapt(void)
 				(dram_part + pool_part);
 		unsigned k = atomic_load_explicit(&step, memory_order_relaxed);
 		unsigned next = k;
-		/* up only while the DRAM tier took what it was given */
+		/* up only while the DRAM tier took what it was given; by
+		 * more steps the further off the share is */
 		uint64_t sp = atomic_load_explicit(&nspilled,
 				memory_order_relaxed);
 		bool full = sp != spilled_seen;
 		spilled_seen = sp;
-		if (share + ADAPT_BAND < want && k < LADDER_TOP && !full)
-			next = k + 1;
-		else if (share > want + ADAPT_BAND && k > 0)
-			next = k - 1;
+		uint64_t off = share > want ? share - want : want - share;
+		unsigned by = off / ADAPT_GAIN > 0 ? (unsigned)(off /
+				ADAPT_GAIN) : 1;
+		by = by < LADDER_STEPS ? by : LADDER_STEPS;
+		if (share + ADAPT_BAND < want && !full)
+			next = k + by < LADDER_TOP ? k + by : LADDER_TOP;
+		else if (share > want + ADAPT_BAND)
+			next = k > by ? k - by : 0;
 		if (next != k) {
 			atomic_store_explicit(&step, next, memory_order_relaxed);
 			atomic_store_explicit(&threshold, ladder(next),

@@ -551,6 +551,8 @@ main() {
 	"$(dirname "$0")/programs.sh" "$build" || broken=1
 	# what a pool costs a program that barely uses it (see startup.sh)
 	"$(dirname "$0")/startup.sh" "$build" || broken=1
+	# libvmmalloc's DRAM tier against memkind's memtier (see tiering.sh)
+	"$(dirname "$0")/tiering.sh" "$build" || broken=1
 	return "$broken"
 }
 

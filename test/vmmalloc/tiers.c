@@ -9,8 +9,9 @@
  *                     function of the family; realloc across T moves the
  *                     object to the other tier with its contents, both ways
  *   tiers ratio D P   (VMMALLOC_DRAM_RATIO=D:P) 160000 objects of sizes
- *                     spread evenly over 16..4096 bytes, all live: DRAM's
- *                     share of their bytes is within 3 points of D/(D+P)
+ *                     spread evenly over 16..4096 bytes, then 640000 of
+ *                     them replaced at random: DRAM's share of the live
+ *                     bytes is within 3 points of D/(D+P)
  *   tiers spill       (a threshold of 4K, VMMALLOC_DRAM_MAX=16M) 1 KiB
  *                     objects beyond the cap land in the pool and are all
  *                     usable; once they are freed, DRAM takes new ones
@@ -187,6 +188,19 @@ ratio(unsigned d, unsigned p)
 		size_t size = 16 + (seed >> 8) % 4081;
 		objs[i] = malloc(size);
 		if (objs[i] == NULL) {
+			bad("malloc", size, "NULL");
+			return;
+		}
+		memset(objs[i], 1, 16);
+	}
+	/* then a program's steady state: objects replaced at random */
+	for (int s = 0; s < 4 * RATIO_OBJS; s++) {
+		seed = seed * 1103515245u + 12345u;
+		int i = (int)((seed >> 8) % RATIO_OBJS);
+		free(objs[i]);
+		seed = seed * 1103515245u + 12345u;
+		size_t size = 16 + (seed >> 8) % 4081;
+		if ((objs[i] = malloc(size)) == NULL) {
 			bad("malloc", size, "NULL");
 			return;
 		}
