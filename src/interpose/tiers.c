@@ -95,6 +95,15 @@ vmm_tiers_start(const struct vmm_config *cfg, VMEM *vmp)
 		atomic_store(&step, LADDER_STEPS * (10 - 4));	/* 1 KiB */
 		atomic_store(&threshold, ladder(atomic_load(&step)));
 	}
+	/* read without a lock on purpose; the adaptation's flag is a lock
+	 * (adapt): helgrind and drd are told so */
+	if (VM_VALGRIND && vm_vg_sync) {
+		vm_vg_benign(&threshold, sizeof(threshold));
+		vm_vg_benign(&step, sizeof(step));
+		vm_vg_benign(&nmoves, sizeof(nmoves));
+		vm_vg_benign(&nspilled, sizeof(nspilled));
+		vm_vg_benign(&adapting, sizeof(adapting));
+	}
 	vmm_dram = dram;
 	vmm_dram_base = (uintptr_t)mem;
 	vmm_dram_size = dram_max;
@@ -110,6 +119,8 @@ adapt(void)
 {
 	if (atomic_flag_test_and_set_explicit(&adapting, memory_order_acquire))
 		return;		/* another thread is looking */
+	if (VM_VALGRIND && vm_unlikely(vm_vg_sync))
+		vm_vg_acquired(&adapting);
 	uint64_t d = pool_bytes_out(vmm_dram);
 	uint64_t p = pool_bytes_out(pool);
 	if (d + p != 0) {
@@ -142,6 +153,8 @@ adapt(void)
 					memory_order_relaxed);
 		}
 	}
+	if (VM_VALGRIND && vm_unlikely(vm_vg_sync))
+		vm_vg_releasing(&adapting);
 	atomic_flag_clear_explicit(&adapting, memory_order_release);
 }
 

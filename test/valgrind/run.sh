@@ -167,6 +167,25 @@ vg pool-clean-deleted memcheck pool clean
 check pool-clean-deleted 0 'in use at exit: 0 bytes in 0 blocks' \
 	'total heap usage: ([0-9,]+) allocs, \1 frees'
 
+# libvmmalloc with a DRAM tier: the small leak is in DRAM, the large one
+# in the pool, both reported; the threaded program is clean
+vg heap-leak-tiers memcheck heap leak --dram-threshold 1K
+check heap-leak-tiers 99 \
+	'^==[0-9]+== 100 bytes in 1 blocks are definitely lost' \
+	'by 0x[0-9A-F]+: vmm_tier_malloc \(tiers.c:' \
+	'by 0x[0-9A-F]+: leak_small \(vg_objects.c:' \
+	'^==[0-9]+== 100,000 bytes in 1 blocks are definitely lost' \
+	'definitely lost: 100,100 bytes in 2 blocks'
+vg heap-overrun-tiers memcheck heap overrun --dram-threshold 1K
+check heap-overrun-tiers 99 \
+	'Address 0x[0-9a-f]+ is 0 bytes after a block of size 100 alloc.d$' \
+	'ERROR SUMMARY: 1 errors from 1 contexts'
+for tool in helgrind drd; do
+	vg "heap-threads-tiers-$tool" "$tool" heap threads --dram-ratio 1:3
+	check "heap-threads-tiers-$tool" 0 \
+		'ERROR SUMMARY: 0 errors from 0 contexts'
+done
+
 # libvmmalloc's fork: the child's pool is mapped anew and marked again
 vg heap-fork-overrun memcheck heap fork-overrun
 check heap-fork-overrun 0 \
