@@ -229,7 +229,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-all
 check-all: check-release check-vmmalloc check-install check-man check-dax check-asan check-tsan \
-	check-fault check-fuzz check-valgrind
+	check-fault check-fuzz check-valgrind check-stats
 check-release: lib $(BUILD)/wordfreq $(call testbins,$(BUILD))
 	test/run-tests.sh release "test/abi.sh $(BUILD)" "test/layers.py $(BUILD)" \
 		$(call testbins,$(BUILD))

@@ -35,7 +35,7 @@ done
 
 vmm_api="__libc_calloc __libc_free __libc_malloc __libc_memalign __libc_pvalloc
 __libc_realloc __libc_valloc aligned_alloc calloc cfree free mallinfo mallinfo2
-malloc malloc_stats malloc_trim malloc_usable_size mallopt memalign
+malloc malloc_info malloc_stats malloc_trim malloc_usable_size mallopt memalign
 posix_memalign pvalloc realloc reallocarray valloc"
 vmm_want=$(printf '%s\n' $vmm_api | sort)
 for lib in "$build/libvmmalloc.so.1" "$build/debug/libvmmalloc.so.1"; do

@@ -147,12 +147,17 @@ vmm_config_read(struct vmm_config *cfg)
 	}
 
 	const char *stats = getenv("VMMALLOC_LOG_STATS");
-	cfg->log_stats = false;
+	cfg->log_stats = VMM_STATS_NONE;
 	if (stats != NULL && stats[0] != '\0') {
-		if ((stats[0] != '0' && stats[0] != '1') || stats[1] != '\0')
-			vmm_fatal("VMMALLOC_LOG_STATS must be 0 or 1, not",
+		if (strcmp(stats, "json") == 0)
+			cfg->log_stats = VMM_STATS_JSON;
+		else if ((stats[0] != '0' && stats[0] != '1') ||
+				stats[1] != '\0')
+			vmm_fatal("VMMALLOC_LOG_STATS must be 0, 1 or json, not",
 					stats);
-		cfg->log_stats = stats[0] == '1';
+		else
+			cfg->log_stats = stats[0] == '1' ? VMM_STATS_TEXT :
+					VMM_STATS_NONE;
 	}
 
 	read_tiers(cfg);

@@ -49,8 +49,8 @@ extern size_t vmm_size VMM_HIDDEN;	/* and its size */
 bool vmm_start(void);
 
 /* the statistics of the pool, then those of the DRAM tier and of the
- * tiers (VMMALLOC_LOG_STATS, malloc_stats) */
-void vmm_stats_print(VMEM *vmp);
+ * tiers (VMMALLOC_LOG_STATS, malloc_stats); as one JSON document if json */
+void vmm_stats_print(VMEM *vmp, bool json);
 
 /* ptr lies in the pool */
 static inline bool
@@ -77,11 +77,14 @@ enum vmm_tier_policy {
 	VMM_TIERS_RATIO,	/* below a size that keeps a ratio of bytes */
 };
 
+/* VMMALLOC_LOG_STATS: none (0), text (1), or one JSON document (json) */
+enum { VMM_STATS_NONE, VMM_STATS_TEXT, VMM_STATS_JSON };
+
 struct vmm_config {
 	const char *dir;	/* VMMALLOC_POOL_DIR */
 	size_t size;		/* VMMALLOC_POOL_SIZE */
 	int fork_mode;		/* VMMALLOC_FORK, 0-3 (default 1) */
-	bool log_stats;		/* VMMALLOC_LOG_STATS=1 */
+	int log_stats;		/* VMMALLOC_LOG_STATS: VMM_STATS_* */
 	enum vmm_tier_policy tiers;
 	size_t dram_threshold;	/* VMMALLOC_DRAM_THRESHOLD */
 	unsigned dram_part, pool_part;	/* VMMALLOC_DRAM_RATIO=D:P */
@@ -109,8 +112,9 @@ void *vmm_tier_malloc(size_t size);
 void *vmm_tier_calloc(size_t nmemb, size_t size);
 void *vmm_tier_aligned(size_t alignment, size_t size);
 void *vmm_tier_realloc(VMEM *owner, void *ptr, size_t size);
-/* the tiers' figures, after the pools' own statistics (VMMALLOC_LOG_STATS) */
-void vmm_tiers_print(void);
+/* the tiers' figures, after the pools' own statistics (VMMALLOC_LOG_STATS);
+ * as a JSON object if json */
+void vmm_tiers_print(bool json);
 
 /* the pool that holds ptr, given the (file or device) pool: the DRAM tier
  * when ptr is in its range (one compare; an empty range without tiers) */

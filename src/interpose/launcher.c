@@ -64,7 +64,7 @@ typedef struct options_s {
 	const char *dir;	/* NULL: $TMPDIR, else /tmp */
 	uint64_t size;		/* 0: chosen from free memory and space */
 	const char *fork;	/* "0".."3"; NULL: VMMALLOC_FORK left alone */
-	bool stats;		/* VMMALLOC_LOG_STATS=1 */
+	const char *stats;	/* VMMALLOC_LOG_STATS: "1" or "json" */
 	bool debug;		/* preload the debug build */
 	const char *valgrind;	/* the valgrind tool to run PROGRAM under */
 	const char *dram_threshold;	/* VMMALLOC_DRAM_THRESHOLD */
@@ -87,7 +87,7 @@ static const struct {
 	[OPT_DIR] = { "--dir", true },
 	[OPT_SIZE] = { "--size", true },
 	[OPT_FORK] = { "--fork", true },
-	[OPT_STATS] = { "--stats", false },
+	[OPT_STATS] = { "--stats", false, true },
 	[OPT_DEBUG] = { "--debug", false },
 	[OPT_VALGRIND] = { "--valgrind", false, true },
 	[OPT_DRAM_THRESHOLD] = { "--dram-threshold", true, false },
@@ -147,7 +147,9 @@ print_usage(void)
 		"               (2 and 3 copy before fork(): a child may miss"
 		" what other\n"
 		"               threads wrote meanwhile; 1 is an exact copy)\n"
-		"  --stats      print pool statistics when PROGRAM ends\n"
+		"  --stats[=json]  print pool statistics when PROGRAM ends"
+		" (json: as one\n"
+		"               JSON document)\n"
 		"  --debug      preload the debug build (" VMMALLOC_DEBUG_DIR
 		"/ beside the library)\n"
 		"  --dram-threshold SIZE  a DRAM tier: objects below SIZE in"
@@ -332,7 +334,13 @@ parse_options(int argc, char **argv, options_t *opt)
 			opt->fork = fork_option(value);
 			break;
 		case OPT_STATS:
-			opt->stats = true;
+			if (value == NULL || strcmp(value, "text") == 0)
+				opt->stats = "1";
+			else if (strcmp(value, "json") == 0)
+				opt->stats = "json";
+			else
+				die(EXIT_USAGE, "--stats='%s': text or json",
+						value);
 			break;
 		case OPT_DEBUG:
 			opt->debug = true;
@@ -586,8 +594,8 @@ main(int argc, char **argv)
 	set_variable("VMMALLOC_POOL_SIZE", xasprintf("%" PRIu64, size));
 	if (opt.fork != NULL)
 		set_variable("VMMALLOC_FORK", opt.fork);
-	if (opt.stats)
-		set_variable("VMMALLOC_LOG_STATS", "1");
+	if (opt.stats != NULL)
+		set_variable("VMMALLOC_LOG_STATS", opt.stats);
 	if (opt.dram_threshold != NULL)
 		set_variable("VMMALLOC_DRAM_THRESHOLD", opt.dram_threshold);
 	if (opt.dram_ratio != NULL)

@@ -321,7 +321,7 @@ malloc_stats(void)
 {
 	VMEM *vmp = pool();
 	if (vmp != NULL)
-		vmm_stats_print(vmp);
+		vmm_stats_print(vmp, false);
 }
 
 /* ---- glibc's internal names ---------------------------------------------- */

@@ -23,7 +23,7 @@ size_t vmm_size;
 enum { START_NONE, START_RUNNING, START_DONE };
 static atomic_int start_state;
 static VM_TLS bool starting_here;	/* this thread is making the pool */
-static bool log_stats;
+static int log_stats;		/* VMM_STATS_* */
 
 static void
 make_pool(void)
@@ -40,7 +40,7 @@ make_pool(void)
 		vmm_fatal("cannot make the pool (VMMALLOC_POOL_DIR, "
 				"VMMALLOC_POOL_SIZE):", vmem_errormsg());
 	log_stats = cfg.log_stats;
-	if (log_stats || vm_log_level() > 0)
+	if (log_stats != VMM_STATS_NONE || vm_log_level() > 0)
 		vm_log_keep_stderr();
 	mc_quiet();	/* the pool's header, inaccessible under memcheck */
 	vmm_base = vmp->region.base;
@@ -88,17 +88,30 @@ vmm_destructor(void)
 {
 	VMEM *vmp = atomic_load(&vmm_pool);
 	vm_log(2, "the program ends; the pool stays mapped to the last free");
-	if (log_stats && vmp != NULL)
-		vmm_stats_print(vmp);
+	if (log_stats != VMM_STATS_NONE && vmp != NULL)
+		vmm_stats_print(vmp, log_stats == VMM_STATS_JSON);
 }
 
 void
-vmm_stats_print(VMEM *vmp)
+vmm_stats_print(VMEM *vmp, bool json)
 {
-	vmem_stats_print(vmp, NULL);
-	if (vmm_tiered) {
-		vm_out("The DRAM tier:\n");
-		vmem_stats_print(vmm_dram, NULL);
-		vmm_tiers_print();
+	if (!json) {
+		vmem_stats_print(vmp, NULL);
+		if (vmm_tiered) {
+			vm_out("The DRAM tier:\n");
+			vmem_stats_print(vmm_dram, NULL);
+			vmm_tiers_print(false);
+		}
+		return;
 	}
+	/* one document: the pool's, the DRAM tier's, the tiers' */
+	vm_out("{\"pool\": ");
+	vmem_stats_print(vmp, "J");
+	if (vmm_tiered) {
+		vm_out(", \"dram_tier\": ");
+		vmem_stats_print(vmm_dram, "J");
+		vm_out(", \"tiers\": ");
+		vmm_tiers_print(true);
+	}
+	vm_out("}\n");
 }

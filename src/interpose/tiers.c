@@ -267,14 +267,41 @@ print_share(const char *what, uint64_t per_mille)
 			(unsigned long long)(per_mille % 10));
 }
 
+/* the same figures as one JSON object */
+static void
+print_json(const struct pool_usage *d, const struct pool_usage *p)
+{
+	uint64_t total = d->in_use_bytes + p->in_use_bytes;
+	vm_outf("{\"policy\": \"%s\", \"dram_part\": %u, \"pool_part\": %u, "
+			"\"threshold\": %zu, \"threshold_moves\": %llu, "
+			"\"dram_bytes\": %llu, \"dram_objects\": %llu, "
+			"\"dram_max\": %zu, \"pool_bytes\": %llu, "
+			"\"pool_objects\": %llu, \"dram_share_per_mille\": %llu, "
+			"\"spilled\": %llu}", policy == VMM_TIERS_THRESHOLD ?
+			"threshold" : "ratio", dram_part, pool_part,
+			atomic_load(&threshold),
+			(unsigned long long)atomic_load(&nmoves),
+			(unsigned long long)d->in_use_bytes,
+			(unsigned long long)d->objects, dram_max,
+			(unsigned long long)p->in_use_bytes,
+			(unsigned long long)p->objects,
+			(unsigned long long)(total == 0 ? 0 :
+			(unsigned __int128)d->in_use_bytes * 1000 / total),
+			(unsigned long long)atomic_load(&nspilled));
+}
+
 void
-vmm_tiers_print(void)
+vmm_tiers_print(bool json)
 {
 	if (!vmm_tiered)
 		return;
 	struct pool_usage d, p;
 	pool_usage(vmm_dram, &d);
 	pool_usage(pool, &p);
+	if (json) {
+		print_json(&d, &p);
+		return;
+	}
 	vm_out("___ libvmmalloc tiers ___\n");
 	if (policy == VMM_TIERS_THRESHOLD)
 		vm_outf("policy: objects below %zu bytes in DRAM\n",

@@ -13,156 +13,13 @@
  * the threads' caches and on the bins' transfer stacks count as free
  * ("cached"), not as in use; the bins' nmalloc/nfree count objects moving
  * between slabs and caches.
- * pool_usage gives the same totals to a program (libvmmalloc's mallinfo).
+ * With the letter J the same figures are one JSON document instead
+ * (stats_json.c), the other letters still leaving sections out. The
+ * counters come from snapshot.c.
  */
 #include <string.h>
 
-#include "pool/vmem.h"
-
-struct snapshot {
-	extents_t ex;		/* counters only; its lock is not used */
-	uint64_t small_bytes;	/* bytes of objects in use in slabs */
-	uint64_t small_objs;
-	uint32_t largest_free;	/* pages of the largest free extent */
-	uint32_t leaves_used;	/* page-map leaves installed */
-	uint32_t ncaches;	/* threads with a cache of this pool */
-	uint32_t ncache_runs;	/* of them, caches in runs of the data area */
-	uint64_t cached_objs, cached_bytes;
-	uint64_t cached_large;	/* bytes of large runs in the caches */
-	uint64_t cached_runs;	/* and how many */
-	struct {
-		uint32_t nslabs, nempty;
-		uint64_t curobjs, nmalloc, nfree, nslabs_made;
-		uint64_t cached;	/* in the threads' caches */
-	} bins[SC_NCLASSES];
-};
-
-/* the objects in the threads' caches, taken from them for a moment */
-static void
-count_cached(VMEM *vmp, struct snapshot *s)
-{
-	caches_freeze(&vmp->slabs);
-	s->ncaches = vmp->slabs.ncaches;
-	s->ncache_runs = vmp->slabs.ncache_runs;
-	for (uint32_t i = 1; i <= vmp->slabs.tc_top; i++) {
-		tcache_t *tc = caches_frozen_at(&vmp->slabs, i);
-		if (tc == NULL)
-			continue;
-		s->cached_large += tc->large.bytes;
-		for (unsigned k = 0; k < LCACHE_BUCKETS; k++)
-			s->cached_runs += vm_stack_count(&tc->large.buckets[k]);
-		for (unsigned c = 0; c < SC_NCLASSES; c++) {
-			uint64_t n = vm_stack_count(&tc->bins[c]);
-			s->bins[c].cached += n;
-			s->cached_objs += n;
-			s->cached_bytes += n *
-					sc_table[c].size;
-		}
-	}
-	caches_thaw(&vmp->slabs);
-}
-
-static void
-take_snapshot(VMEM *vmp, struct snapshot *s)
-{
-	memset(s, 0, sizeof(*s));
-	count_cached(vmp, s);
-	for (unsigned c = 0; c < SC_NCLASSES; c++) {
-		bin_t *bin = &vmp->slabs.bins[c];
-		vm_lock(&bin->lock);
-		s->bins[c].nslabs = bin->nslabs;
-		s->bins[c].nempty = bin->nempty;
-		s->bins[c].curobjs = bin_curobjs(bin);
-		s->bins[c].nmalloc = bin->nmalloc;
-		s->bins[c].nfree = bin->nfree;
-		s->bins[c].nslabs_made = bin->nslabs_made;
-		s->bins[c].cached += bin->nxfer;
-		s->cached_objs += bin->nxfer;
-		s->cached_bytes += (uint64_t)bin->nxfer * sc_table[c].size;
-		vm_unlock(&bin->lock);
-		/* cached objects are free for the program, not in use */
-		s->bins[c].curobjs -= s->bins[c].cached;
-		s->small_objs += s->bins[c].curobjs;
-		s->small_bytes += s->bins[c].curobjs * sc_table[c].size;
-	}
-	vm_lock(&vmp->extents.lock);
-	s->ex.nfree_runs = vmp->extents.nfree_runs;
-	s->ex.free_pages = vmp->extents.free_pages;
-	s->ex.large_pages = vmp->extents.large_pages;
-	s->ex.slab_pages = vmp->extents.slab_pages;
-	s->ex.nlarge = vmp->extents.nlarge;
-	s->ex.nmalloc_large = vmp->extents.nmalloc_large;
-	s->ex.nfree_large = vmp->extents.nfree_large;
-	s->ex.nresize_inplace = vmp->extents.nresize_inplace;
-	s->ex.purged_chunks = vmp->extents.purged_chunks;
-	s->ex.npurges = vmp->extents.npurges;
-	s->ex.kept_chunks = vmp->extents.kept_chunks;
-	s->ex.keep_cap = vmp->extents.keep_cap;
-	s->ex.nkept = vmp->extents.nkept;
-	s->ex.nmapped_ahead = vmp->extents.nmapped_ahead;
-	s->ex.meta_later_chunks = vmp->extents.meta_later_chunks;
-	s->ex.nmeta_reserved = vmp->extents.nmeta_reserved;
-	s->leaves_used = vmp->region.pagemap.nleaves_used;
-	s->largest_free = 0;	/* the rightmost node of the tree */
-	for (uint32_t t = vmp->extents.tree; t != 0;
-			t = region_run(&vmp->region, t)->u.tree.right)
-		s->largest_free = region_run(&vmp->region, t)->npages;
-	vm_unlock(&vmp->extents.lock);
-}
-
-/* a - b, or 0: the parts of a snapshot are read a moment apart */
-static uint64_t
-minus(uint64_t a, uint64_t b)
-{
-	return a > b ? a - b : 0;
-}
-
-/* bytes of large objects in use and their count (caches excluded) */
-static void
-large_in_use(const struct snapshot *s, uint64_t *bytes, uint64_t *count)
-{
-	/* the caches' own runs and the large runs they hold are not in use */
-	uint64_t cache_bytes = (uint64_t)s->ncache_runs *
-			VM_PAGES(tcache_bytes()) * VM_PAGE;
-	*bytes = minus(s->ex.large_pages << VM_PAGE_SHIFT,
-			cache_bytes + s->cached_large);
-	*count = minus(s->ex.nlarge, s->ncache_runs + s->cached_runs);
-}
-
-void
-pool_usage(VMEM *vmp, struct pool_usage *u)
-{
-	struct snapshot s;
-	mc_quiet();	/* it reads metadata */
-	take_snapshot(vmp, &s);
-	uint64_t large, nlarge;
-	large_in_use(&s, &large, &nlarge);
-	const region_t *rg = &vmp->region;
-	u->data_bytes = (uint64_t)(rg->npages - rg->data_first) << VM_PAGE_SHIFT;
-	u->in_use_bytes = s.small_bytes + large;
-	u->objects = s.small_objs + nlarge;
-	u->large_bytes = large;
-	u->free_extents = s.ex.nfree_runs;
-	mc_loud();
-}
-
-uint64_t
-pool_bytes_out(VMEM *vmp)
-{
-	uint64_t n = 0;
-	mc_quiet();
-	for (unsigned c = 0; c < SC_NCLASSES; c++) {
-		bin_t *bin = &vmp->slabs.bins[c];
-		vm_lock(&bin->lock);
-		n += bin_curobjs(bin) * sc_table[c].size;
-		vm_unlock(&bin->lock);
-	}
-	vm_lock(&vmp->extents.lock);
-	n += (uint64_t)vmp->extents.large_pages << VM_PAGE_SHIFT;
-	vm_unlock(&vmp->extents.lock);
-	mc_loud();
-	return n;
-}
+#include "pool/snapshot.h"
 
 static void
 print_general(VMEM *vmp)
@@ -192,7 +49,7 @@ print_merged(VMEM *vmp, const struct snapshot *s)
 	uint64_t cache_bytes = (uint64_t)s->ncaches *
 			VM_PAGES(tcache_bytes()) * VM_PAGE;
 	uint64_t large, nlarge;
-	large_in_use(s, &large, &nlarge);
+	snapshot_large_in_use(s, &large, &nlarge);
 	vm_out("Merged statistics:\n");
 	vm_outf("  allocated: %llu bytes (small %llu in %llu objects, "
 			"large %llu in %llu objects)\n",
@@ -290,7 +147,12 @@ vmem_stats_print(VMEM *vmp, const char *opts)
 	struct snapshot s;
 	mc_quiet();	/* it reads metadata (and the print function runs
 			 * quiet too under memcheck) */
-	take_snapshot(vmp, &s);
+	pool_snapshot(vmp, &s);
+	if (strchr(opts, 'J') != NULL) {
+		stats_print_json(vmp, &s, opts);
+		mc_loud();
+		return;
+	}
 	bool general = strchr(opts, 'g') == NULL;
 	if (general)
 		print_general(vmp);

@@ -67,7 +67,7 @@ void thread_hooks_init(void);
 /* in a fork child: drops the caches of the threads that are gone */
 void thread_fork_child(void);
 
-/* ---- stats.c: the totals vmem_stats_print shows ------------------------- */
+/* ---- snapshot.c: the totals vmem_stats_print shows ---------------------- */
 struct pool_usage {
 	uint64_t data_bytes;	/* the pool less its metadata */
 	uint64_t in_use_bytes;	/* objects in use (cached ones are free) */
@@ -76,6 +76,20 @@ struct pool_usage {
 	uint64_t free_extents;	/* free runs of pages */
 };
 void pool_usage(VMEM *vmp, struct pool_usage *u);
+/* free room of a pool by object size (libvmmalloc's malloc_info): free
+ * objects of one size class (in slabs, caches and transfer stacks), or,
+ * last, the free extents (from the smallest large size to the largest
+ * extent) */
+struct pool_free_sizes {
+	size_t from, to;	/* object sizes, inclusive */
+	uint64_t count, bytes;
+};
+/* fills out (room for SC_NCLASSES + 1) with the classes that have free
+ * objects and the free extents, in size order; returns how many. *mapped
+ * gets the bytes of the data area the system holds for the pool now (all
+ * of it less what was given back) */
+unsigned pool_free_sizes(VMEM *vmp, struct pool_free_sizes *out,
+		uint64_t *mapped);
 /* bytes handed out of vmp's slabs and extents: objects in use, and those
  * the threads' caches hold (no cache is stopped to count them): a cheap
  * figure for libvmmalloc's tiers */
