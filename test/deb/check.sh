@@ -10,15 +10,19 @@
 #    pages there (man -w);
 #  - dpkg -P of every package, after which none is known to dpkg and no
 #    file of theirs is left (the list taken before the purge).
-# Needs root (dpkg). Prints "ok ..." / "FAIL ..."; exit status 1 on a
+# Needs root (dpkg; sudo when not root). Prints "ok ..." / "FAIL ..."; exit status 1 on a
 # failure.
 set -u
 build=$(cd "${1:-build}" && pwd)
+sudo=()
 debs=("$build"/deb/*.deb)
 fails=0
 ok() { echo "ok    $*"; }
 fail() { echo "FAIL  $*"; fails=$((fails + 1)); }
-[ "$(id -u)" -eq 0 ] || { echo "check.sh: dpkg needs root" >&2; exit 1; }
+# dpkg -i and -P need root: sudo when not root
+if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else
+	echo "check.sh: dpkg needs root (or sudo)" >&2; exit 1
+fi
 [ -e "${debs[0]}" ] || { echo "check.sh: no packages in $build/deb" >&2; exit 1; }
 
 if lintian --fail-on error,warning "$build"/deb/vmem_*.changes \
@@ -33,7 +37,7 @@ pkgs=()
 for d in "${debs[@]}"; do pkgs+=("$(dpkg-deb -f "$d" Package)"); done
 files=$(for d in "${debs[@]}"; do dpkg-deb -c "$d"; done |
 	awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }' | sort -u)
-if dpkg -i "${debs[@]}" > "$build/deb/install.log" 2>&1; then
+if "${sudo[@]}" dpkg -i "${debs[@]}" > "$build/deb/install.log" 2>&1; then
 	ok "dpkg -i: ${pkgs[*]}"
 else
 	fail "dpkg -i"; tail -5 "$build/deb/install.log"
@@ -79,7 +83,7 @@ for page in libvmem.7 vmem_malloc.3 vmem_free.3 libvmmalloc.7 vmmalloc.1; do
 done
 ok "the manual pages are installed"
 
-if dpkg -P "${pkgs[@]}" > "$build/deb/purge.log" 2>&1; then
+if "${sudo[@]}" dpkg -P "${pkgs[@]}" > "$build/deb/purge.log" 2>&1; then
 	ok "dpkg -P: ${pkgs[*]}"
 else
 	fail "dpkg -P"; tail -5 "$build/deb/purge.log"
