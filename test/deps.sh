@@ -22,11 +22,4 @@ ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
 [ -x /usr/lib/llvm-14/bin/llvm-symbolizer ] || pkgs+=(llvm-14)
 { command -v valgrind >/dev/null 2>&1 &&
 	[ -f /usr/include/valgrind/memcheck.h ]; } || pkgs+=(valgrind)
-[ ${#pkgs[@]} -eq 0 ] && exit 0
-echo "make check needs: ${pkgs[*]} (Debian packages); installing them" >&2
-if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else
-	echo "not root and no sudo: run  apt-get install ${pkgs[*]}  as root" >&2; exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq "${pkgs[@]}" >/dev/null
+exec "$(dirname "$0")/apt-install.sh" "make check" ${pkgs[@]+"${pkgs[@]}"}
